@@ -1,0 +1,62 @@
+# Parley: `make run` serves the bot, `make test` runs every test.
+# Both install what they need into .venv (Python 3.10) and train only when needed.
+
+PYTHON ?= python3.10
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install model run test test-unit test-stories validate lint crossval bench clean
+
+help:
+	@echo "make run       install, train if needed, serve the bot (SQLite under var/)"
+	@echo "make test      install, train if needed, run every test"
+	@echo "make validate  check the training data (rasa data validate --fail-on-warning)"
+	@echo "make crossval  5-fold NLU cross-validation into reports/nlu/ (a benchmark)"
+	@echo "make bench     benchmarks into reports/"
+	@echo "make lint      ruff and mypy"
+
+# Install exactly the versions in requirements/lock.txt (no resolver run, no surprises),
+# then the project itself. Re-runs only when the lock or pyproject.toml changes.
+$(STAMP): requirements/lock.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.10 is needed ($(PYTHON) not found); install it, e.g. 'pyenv install 3.10'"; exit 1; }
+	@test -x $(BIN)/python || { echo "Creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
+	@$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 10), "the .venv is not Python 3.10: remove it and run make again"'
+	@echo "Installing pinned dependencies (first time: a few minutes)..."
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements/lock.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+model: install
+	@$(BIN)/parley train
+
+run: model
+	$(BIN)/parley serve
+
+validate: install
+	$(BIN)/rasa data validate --fail-on-warning
+
+test: model
+	$(BIN)/rasa data validate --fail-on-warning
+	$(BIN)/pytest
+
+
+lint: install
+	$(BIN)/ruff check bot actions tests bench
+	$(BIN)/ruff format --check bot actions tests bench
+	$(BIN)/mypy bot
+
+crossval: install
+	$(BIN)/python -m bench.nlu_crossval
+
+bench: install
+	$(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf models build .rasa results var/run

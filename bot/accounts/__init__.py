@@ -1,0 +1,1 @@
+"""Creditor accounts: validating imported rows before they reach storage."""

@@ -1,0 +1,327 @@
+"""The `parley` command: one clear line and a non-zero exit on any error."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, NoReturn
+
+
+class CommandError(Exception):
+    """A user-facing error: printed as one line, exit status 1."""
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _decimal_arg(name: str) -> Callable[[str], Decimal]:
+    def parse(raw: str) -> Decimal:
+        try:
+            value = Decimal(raw.strip().replace(",", ""))
+        except InvalidOperation:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a number like 1200.50 (got {raw!r})"
+            ) from None
+        if not value.is_finite():
+            raise argparse.ArgumentTypeError(f"{name} must be a number like 1200.50 (got {raw!r})")
+        return value
+
+    return parse
+
+
+def _date_arg(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a date like 2026-11-28 (got {raw!r})") from None
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+# --- accounts -----------------------------------------------------------------
+
+
+def cmd_accounts_import(args: argparse.Namespace) -> int:
+    from bot.accounts.csv_import import read_accounts_file
+    from bot.storage import AccountRepository, get_database
+
+    rows = read_accounts_file(Path(args.file), datetime.now(timezone.utc).date())
+    database = get_database()
+    with database.session() as session:
+        summary = AccountRepository(session).upsert_many(rows, actor="cli")
+    print(
+        f"Imported {len(rows)} account(s) from {args.file}: {summary.created} new, "
+        f"{summary.updated} updated, {summary.unchanged} unchanged."
+    )
+    return 0
+
+
+def cmd_accounts_show(args: argparse.Namespace) -> int:
+    from bot.storage import AccountRepository, get_database
+
+    with get_database().session() as session:
+        repo = AccountRepository(session)
+        account = repo.get_by_ref(args.ref)
+        if account is None:
+            raise CommandError(f"no account with reference {args.ref!r}")
+        data = repo.to_dict(account)
+    if args.json:
+        _print_json(data)
+        return 0
+    print(f"{data['account_ref']}  {data['name']}  {data['phone']}  ({data['channel']})")
+    print(f"  balance  {data['balance']} {data['currency']}   time zone {data['timezone']}")
+    print(f"  status   {data['status']}   flags: {', '.join(data['flags']) or 'none'}")
+    print(f"  agreements: {', '.join(data['agreements']) or 'none'}")
+    for event in data["events"]:
+        words = f'  "{event["debtor_words"]}"' if event["debtor_words"] else ""
+        print(f"  {event['created_at']}  {event['kind']}{words}")
+    return 0
+
+
+def cmd_accounts_list(args: argparse.Namespace) -> int:
+    from bot.storage import AccountRepository, get_database
+
+    with get_database().session() as session:
+        repo = AccountRepository(session)
+        rows = [
+            {
+                "account_ref": a.account_ref,
+                "name": a.name,
+                "balance": str(a.balance),
+                "currency": a.currency,
+                "status": a.status,
+                "flags": repo.active_flags(a),
+            }
+            for a in repo.all()
+        ]
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print("No accounts yet. Import some with: parley accounts import FILE.csv")
+    for row in rows:
+        flags = ",".join(row["flags"]) or "-"
+        print(f"{row['account_ref']:<16} {row['balance']:>12} {row['currency']}  {row['status']:<13} {flags}")
+    return 0
+
+
+# --- agreements -----------------------------------------------------------------
+
+
+def cmd_agreements_list(args: argparse.Namespace) -> int:
+    from bot.storage import AgreementRepository, get_database
+
+    with get_database().session() as session:
+        repo = AgreementRepository(session)
+        rows = [repo.to_dict(a) for a in repo.list()]
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print("No agreements yet.")
+    for row in rows:
+        schedule = row["schedule"]
+        first = schedule[0]["due_date"] if schedule else row["deferred_until"] or "-"
+        print(
+            f"{row['reference']}  {row['account_ref']:<14} {row['kind']:<11} "
+            f"{row['total']:>12} {row['currency']}  {len(schedule)} payment(s) from {first}  "
+            f"{row['status']}"
+        )
+    return 0
+
+
+# --- quote ---------------------------------------------------------------------
+
+
+def cmd_quote(args: argparse.Namespace) -> int:
+    from bot.negotiation import Finances, build_quote, load_policy
+    from bot.settings import get_settings
+
+    if args.balance <= 0:
+        raise CommandError(f"--balance must be greater than zero (got {args.balance})")
+    if args.income < 0 or args.expenses < 0:
+        raise CommandError("--income and --expenses cannot be negative")
+    if args.expenses > args.income:
+        raise CommandError(
+            f"--expenses ({args.expenses}) are more than --income ({args.income}): "
+            "nothing is affordable; check the figures (the bot offers a deferral or a person then)"
+        )
+    policy = load_policy(Path(args.policy) if args.policy else get_settings().policy_file)
+    quote = build_quote(
+        args.balance.quantize(Decimal("0.01")),
+        Finances(args.income.quantize(Decimal("0.01")), args.expenses.quantize(Decimal("0.01"))),
+        policy,
+        args.today or datetime.now(timezone.utc).date(),
+        currency=args.currency.upper(),
+        temporary_hardship=args.hardship,
+    )
+    if args.json:
+        _print_json(quote.to_dict())
+        return 0
+    from bot.negotiation import format_money
+
+    print(
+        f"Balance {format_money(quote.balance, quote.currency)}; disposable income "
+        f"{format_money(quote.disposable_income, quote.currency)} a month."
+    )
+    for number, option in enumerate(quote.options, start=1):
+        schedule = option.schedule
+        if option.kind == "full":
+            print(f"{number}. Pay in full: {format_money(option.total, option.currency)} on {schedule[0].due_date}")
+        elif option.kind == "installment":
+            print(
+                f"{number}. {len(schedule)} {option.frequency.value} payments of "
+                f"{format_money(schedule[0].amount, option.currency)} from {schedule[0].due_date} "
+                f"(last {format_money(schedule[-1].amount, option.currency)} on {schedule[-1].due_date})"
+            )
+        else:
+            plan = (
+                f", then {len(schedule)} payments of {format_money(schedule[0].amount, option.currency)}"
+                if schedule
+                else ", then a review of your situation"
+            )
+            print(f"{number}. Pause until {option.deferred_until}{plan}")
+    if quote.reason:
+        print(quote.reason)
+    return 0
+
+
+# --- runtime ---------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    return serve(rasa_port=args.rasa_port, action_port=args.action_port, model=args.model)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from bot.training import train_if_needed
+
+    train_if_needed(force=args.force)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from bot.storage import get_database
+
+    database = get_database()
+    print(f"Database schema is up to date ({database.dialect}).")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(
+        prog="parley", description="Parley: a humane debt-resolution assistant."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_ArgumentParser)
+    sub.required = True
+
+    accounts = sub.add_parser("accounts", help="import and inspect creditor accounts")
+    accounts_sub = accounts.add_subparsers(dest="accounts_command", metavar="ACTION")
+    accounts_sub.required = True
+    p = accounts_sub.add_parser("import", help="import accounts from a CSV file (all or nothing)")
+    p.add_argument("file", help="CSV with account_ref,name,phone,balance,currency,timezone,dob")
+    p.set_defaults(func=cmd_accounts_import)
+    p = accounts_sub.add_parser("show", help="one account with its status and flags")
+    p.add_argument("ref", help="the account_ref")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_accounts_show)
+    p = accounts_sub.add_parser("list", help="all accounts")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_accounts_list)
+
+    agreements = sub.add_parser("agreements", help="stored payment agreements")
+    agreements_sub = agreements.add_subparsers(dest="agreements_command", metavar="ACTION")
+    agreements_sub.required = True
+    p = agreements_sub.add_parser("list", help="every agreement with its schedule")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_agreements_list)
+
+    p = sub.add_parser("quote", help="the options the bot would offer for a balance and budget")
+    p.add_argument("--balance", required=True, type=_decimal_arg("--balance"))
+    p.add_argument("--income", required=True, type=_decimal_arg("--income"), help="monthly income")
+    p.add_argument(
+        "--expenses", required=True, type=_decimal_arg("--expenses"), help="monthly essential expenses"
+    )
+    p.add_argument("--policy", help="policy YAML (default: POLICY_FILE or policies/default.yml)")
+    p.add_argument("--currency", default="USD")
+    p.add_argument("--today", type=_date_arg, help="quote as of this date (default: today, UTC)")
+    p.add_argument("--hardship", action="store_true", help="temporary hardship: include a deferral")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_quote)
+
+    p = sub.add_parser("serve", help="run the Rasa server and the action server together")
+    p.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
+    p.add_argument("--action-port", type=int, default=int(os.environ.get("ACTION_PORT", 5055)))
+    p.add_argument("--model", help="model file (default: the newest in models/)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("train", help="train the Rasa model if data, config or code changed")
+    p.add_argument("--force", action="store_true", help="retrain even if nothing changed")
+    p.set_defaults(func=cmd_train)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
+    db_sub.required = True
+    p = db_sub.add_parser("upgrade", help="apply schema migrations (also done on every start)")
+    p.set_defaults(func=cmd_db_upgrade)
+    return parser
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from bot.accounts.csv_import import AccountImportError
+    from bot.settings import ConfigurationError
+    from bot.storage import AccountNotFoundError, DatabaseUnavailableError
+
+    errors: list[type[BaseException]] = [
+        CommandError,
+        AccountImportError,
+        ConfigurationError,
+        DatabaseUnavailableError,
+        AccountNotFoundError,
+    ]
+    from bot.serve import ServeError
+    from bot.training import TrainingError
+
+    errors += [ServeError, TrainingError]
+    try:
+        from bot.negotiation import NegotiationError, PolicyError
+
+        errors += [NegotiationError, PolicyError]
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("parley: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI's contract: one line, no traceback
+        if os.environ.get("PARLEY_DEBUG"):
+            raise
+        known = isinstance(exc, _known_errors())
+        message = str(exc) if known else f"unexpected {type(exc).__name__}: {exc}"
+        print(f"parley: error: {message}", file=sys.stderr)
+        if not known:
+            print("parley: set PARLEY_DEBUG=1 to see the traceback", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

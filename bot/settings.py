@@ -1,0 +1,109 @@
+"""The one settings object: configuration from the environment (or `.env`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+# The repository root: the package is installed in editable mode, so paths such as
+# `var/`, `models/` and `policies/` resolve here whatever the caller's working directory.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "parley.db"
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration. Build with :func:`load_settings`, never by hand in app code."""
+
+    database_url: str = field(default_factory=_default_database_url)
+    policy_file: Path = PROJECT_ROOT / "policies" / "default.yml"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_sms_from: str | None = None
+    twilio_whatsapp_from: str | None = None
+    twilio_whatsapp_template_sid: str | None = None
+    twilio_api_base: str | None = None
+    public_base_url: str | None = None
+    redis_url: str | None = None
+    creditor_name: str = "Parley Recovery"
+    support_phone: str = "+1 555 010 0000"
+    support_url: str = "https://example.org/parley/verify"
+    project_root: Path = PROJECT_ROOT
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+_ENV_KEYS = {
+    "DATABASE_URL": "database_url",
+    "POLICY_FILE": "policy_file",
+    "TWILIO_ACCOUNT_SID": "twilio_account_sid",
+    "TWILIO_AUTH_TOKEN": "twilio_auth_token",
+    "TWILIO_SMS_FROM": "twilio_sms_from",
+    "TWILIO_WHATSAPP_FROM": "twilio_whatsapp_from",
+    "TWILIO_WHATSAPP_TEMPLATE_SID": "twilio_whatsapp_template_sid",
+    "TWILIO_API_BASE": "twilio_api_base",
+    "PUBLIC_BASE_URL": "public_base_url",
+    "REDIS_URL": "redis_url",
+    "PARLEY_CREDITOR_NAME": "creditor_name",
+    "PARLEY_SUPPORT_PHONE": "support_phone",
+    "PARLEY_SUPPORT_URL": "support_url",
+}
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common `postgres://` spelling and make relative SQLite paths absolute."""
+    url = url.strip()
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        path = url[len("sqlite:///") :]
+        if path and path != ":memory:" and not Path(path).is_absolute():
+            url = f"sqlite:///{(PROJECT_ROOT / path).resolve()}"
+    if not (url.startswith("sqlite") or url.startswith("postgresql")):
+        raise ConfigurationError(
+            f"DATABASE_URL must start with sqlite:/// or postgresql:// (got {url.split(':')[0]}:...)"
+        )
+    return url
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read settings from `environ` (default: the process environment over `.env`)."""
+    if environ is None:
+        file_values = {
+            k: v for k, v in dotenv_values(PROJECT_ROOT / ".env").items() if v is not None
+        }
+        environ = {**file_values, **os.environ}
+    values: dict[str, object] = {}
+    for env_key, attr in _ENV_KEYS.items():
+        raw = environ.get(env_key)
+        if raw is None or raw.strip() == "":
+            continue
+        values[attr] = raw.strip()
+    if "database_url" in values:
+        values["database_url"] = normalise_database_url(str(values["database_url"]))
+    if "policy_file" in values:
+        path = Path(str(values["policy_file"]))
+        values["policy_file"] = path if path.is_absolute() else PROJECT_ROOT / path
+    if "public_base_url" in values:
+        values["public_base_url"] = str(values["public_base_url"]).rstrip("/")
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()
