@@ -66,6 +66,7 @@ def build_spacy_model_if_needed() -> bool:
     current = SPACY_FINGERPRINT_PATH.read_text().strip() if SPACY_FINGERPRINT_PATH.exists() else ""
     if SPACY_MODEL_DIR.is_dir() and current == wanted:
         return False
+    SPACY_MODEL_DIR.parent.mkdir(parents=True, exist_ok=True)
     spacy_pipeline.build(SPACY_MODEL_DIR)
     SPACY_FINGERPRINT_PATH.write_text(wanted + "\n")
     print(f"Built the spaCy pipeline in {SPACY_MODEL_DIR.relative_to(PROJECT_ROOT)}", flush=True)

@@ -118,6 +118,27 @@ class Option:
             "requires_review": self.requires_review,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Option:
+        """Rebuild an option from :meth:`to_dict` output (e.g. kept in a dialogue slot)."""
+        return cls(
+            kind=data["kind"],
+            total=Decimal(str(data["total"])),
+            currency=str(data["currency"]),
+            schedule=tuple(
+                Installment(datetime.date.fromisoformat(p["due_date"]), Decimal(str(p["amount"])))
+                for p in data.get("schedule") or ()
+            ),
+            frequency=Frequency(data["frequency"]) if data.get("frequency") else None,
+            deferred_until=(
+                datetime.date.fromisoformat(data["deferred_until"])
+                if data.get("deferred_until")
+                else None
+            ),
+            settlement=bool(data.get("settlement", False)),
+            requires_review=bool(data.get("requires_review", False)),
+        )
+
 
 def due_date(first_due: datetime.date, frequency: Frequency, index: int) -> datetime.date:
     """The date of payment number ``index`` (0-based) of a plan starting on ``first_due``.

@@ -1,0 +1,1 @@
+"""Rasa SDK custom actions: thin translators between the tracker and bot.negotiation/bot.storage."""

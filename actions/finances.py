@@ -1,0 +1,79 @@
+"""Income and essential expenses, asked gently, then the options that fit."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import first_entity, format_money, message_kwargs, tracker_account
+from actions.custom_forms import CustomFormValidationAction
+from actions.offers import present_offers
+from bot.nlu.normalize import extract_amount, parse_amount
+
+# Monthly figures outside this range are possible but unusual: confirm before using them.
+PLAUSIBLE_MONTHLY = (Decimal("100"), Decimal("30000"))
+_NOTHING = re.compile(r"^\s*(nothing|none|zero|nada|no income|0|\$0|i have no income|no job)\W*$", re.I)
+
+
+def amount_in_answer(text: str, entity: Any) -> Decimal | None:
+    """The monthly figure in an answer ("about 1800", "2k", "$1,450", "nothing")."""
+    if _NOTHING.match(text or ""):
+        return Decimal("0.00")
+    if entity is not None:
+        parsed = parse_amount(str(entity))
+        if parsed is not None:
+            return parsed
+    return extract_amount(text or "")
+
+
+class ValidateFinancesForm(CustomFormValidationAction):
+    def name(self) -> str:
+        return "validate_finances_form"
+
+    def _validate(self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+        account = tracker_account(tracker)
+        amount = amount_in_answer(str(slot_value or ""), first_entity(tracker, "amount"))
+        if amount is None:
+            return {slot: None, **self.failed(dispatcher, tracker, "utter_amount_unreadable", **message_kwargs(account))}
+        low, high = PLAUSIBLE_MONTHLY
+        unusual = amount != 0 and not (low <= amount <= high)
+        if unusual and tracker.get_slot("unconfirmed_amount") != str(amount):
+            currency = account.currency if account else "USD"
+            dispatcher.utter_message(
+                text=(
+                    f"Just to check: {format_money(amount, currency)} a month? If that's right, "
+                    "send it again; if not, send the corrected figure."
+                )
+            )
+            return {slot: None, "unconfirmed_amount": str(amount)}
+        return {slot: str(amount), "unconfirmed_amount": None, **self.succeeded()}
+
+    def validate_monthly_income(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return self._validate("monthly_income", slot_value, dispatcher, tracker)
+
+    def validate_monthly_expenses(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return self._validate("monthly_expenses", slot_value, dispatcher, tracker)
+
+
+class ActionPresentOffers(Action):
+    """After the finances form: the debtor's own earlier proposal first, else the options."""
+
+    def name(self) -> str:
+        return "action_present_offers"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        account = tracker_account(tracker)
+        events = present_offers(dispatcher, tracker, account)
+        return [*events, SlotSet("next_step", "listen")]

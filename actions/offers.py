@@ -1,0 +1,215 @@
+"""Offers, counter-offers and confirmation: the tracker side of bot.negotiation."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import (
+    AccountView,
+    current_policy,
+    known_finances,
+    option_from_slot,
+    options_from_slot,
+    today_for,
+    utter,
+)
+from actions.records import store_agreement
+from bot.dialogue.texts import agreement_confirmation, confirmation_request, options_list
+from bot.negotiation import (
+    CounterOffer,
+    Decision,
+    Frequency,
+    Installment,
+    Option,
+    Outcome,
+    build_quote,
+    default_first_due,
+    evaluate_counter_offer,
+    evaluate_deferral,
+    evaluate_settlement,
+    latest_first_due,
+)
+from bot.negotiation.wording import format_date
+from bot.nlu.normalize import parse_amount
+
+
+def proposal_key(sender_id: str, account_ref: str, option: Option) -> str:
+    """Idempotency key of a confirmed proposal: the same terms in the same conversation
+    can only ever become one agreement, however many times "yes" arrives."""
+    canonical = json.dumps(option.to_dict(), sort_keys=True)
+    digest = hashlib.sha256(f"{sender_id}|{account_ref}|{canonical}".encode()).hexdigest()
+    return f"conv:{digest[:48]}"
+
+
+def propose(
+    dispatcher: CollectingDispatcher, account: AccountView, option: Option, preface: str | None = None
+) -> list[EventType]:
+    """State exact terms and ask for an explicit yes; nothing is stored yet."""
+    if preface:
+        dispatcher.utter_message(text=preface)
+    dispatcher.utter_message(text=confirmation_request(option))
+    utter(dispatcher, "utter_confirm_prompt", account)
+    return [SlotSet("proposal", option.to_dict())]
+
+
+def answer_decision(
+    dispatcher: CollectingDispatcher, account: AccountView, decision: Decision
+) -> list[EventType]:
+    """Accepted or countered → terms to confirm; refused → the reason, and what we can do."""
+    if decision.outcome is Outcome.REFUSED or decision.option is None:
+        dispatcher.utter_message(text=decision.message)
+        return [SlotSet("proposal", None)]
+    preface = decision.message if decision.outcome is Outcome.COUNTERED else None
+    if decision.outcome is Outcome.COUNTERED:
+        preface = f"{decision.message} Would that work for you?"
+    return propose(dispatcher, account, decision.option, preface)
+
+
+def present_offers(
+    dispatcher: CollectingDispatcher, tracker: Tracker, account: AccountView | None
+) -> list[EventType]:
+    """The options that fit the debtor's budget (at most three), or their own request."""
+    if account is None:
+        utter(dispatcher, "utter_default", account)
+        return []
+    finances = known_finances(tracker)
+    if finances is None:
+        return [SlotSet("next_step", "finances")]
+    pending = tracker.get_slot("pending_request")
+    if pending:
+        return [SlotSet("pending_request", None), *answer_request(dispatcher, tracker, account, pending)]
+    quote = build_quote(
+        account.balance,
+        finances,
+        current_policy(),
+        today_for(account),
+        currency=account.currency,
+        temporary_hardship=bool(tracker.get_slot("hardship")),
+    )
+    options = list(quote.options)
+    if quote.reason:
+        dispatcher.utter_message(text=quote.reason)
+    if not options:
+        utter(dispatcher, "utter_handoff", account)
+        return [SlotSet("offers", None), SlotSet("proposal", None)]
+    utter(dispatcher, "utter_offers_intro", account)
+    dispatcher.utter_message(text=options_list(options))
+    utter(dispatcher, "utter_offers_prompt", account)
+    return [SlotSet("offers", [o.to_dict() for o in options]), SlotSet("proposal", None)]
+
+
+def first_due_from(value: Any, account: AccountView) -> date | None:
+    """A debtor's requested first payment date, if it is a date we can use."""
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(str(value))
+    except ValueError:
+        return None
+    today = today_for(account)
+    return day if day >= today else None
+
+
+def request_from_tracker(tracker: Tracker, kind: str) -> dict[str, Any]:
+    """What the debtor asked for in their latest message, as plain data for a slot."""
+    entities = {
+        e.get("entity"): e.get("value")
+        for e in reversed(tracker.latest_message.get("entities") or [])
+        if e.get("value") is not None
+    }
+    return {
+        "kind": kind,
+        "amount": entities.get("amount"),
+        "frequency": entities.get("frequency"),
+        "date": entities.get("date"),
+        "duration": entities.get("duration"),
+    }
+
+
+def answer_request(
+    dispatcher: CollectingDispatcher, tracker: Tracker, account: AccountView, request: dict[str, Any]
+) -> list[EventType]:
+    """Evaluate a debtor's own proposal (payment, deferral, settlement, pay in full)."""
+    policy = current_policy()
+    today = today_for(account)
+    finances = known_finances(tracker)
+    kind = request.get("kind")
+    amount = parse_amount(str(request["amount"])) if request.get("amount") else None
+    first_due = first_due_from(request.get("date"), account)
+    if kind == "pay_in_full":
+        due = first_due or default_first_due(policy, today)
+        preface = None
+        if due > latest_first_due(policy, today):
+            due = latest_first_due(policy, today)
+            preface = f"The payment needs to be made by {format_date(due)}."
+        option = Option(
+            kind="full",
+            total=account.balance,
+            currency=account.currency,
+            schedule=(Installment(due, account.balance),),
+        )
+        return propose(dispatcher, account, option, preface)
+    if kind == "settlement":
+        if amount is None:
+            floor = (account.balance * policy.settlement_floor).quantize(Decimal("0.01"))
+            amount = floor
+        decision = evaluate_settlement(
+            account.balance, policy, today, amount, currency=account.currency
+        )
+        return answer_decision(dispatcher, account, decision)
+    if kind == "deferral":
+        until = first_due
+        if until is None and request.get("duration"):
+            until = today + timedelta(days=int(request["duration"]))
+        decision = evaluate_deferral(
+            account.balance, finances, policy, today, until, currency=account.currency
+        )
+        return answer_decision(dispatcher, account, decision)
+    # a payment proposal ("50 a month", "100 on friday")
+    frequency = Frequency(request["frequency"]) if request.get("frequency") else None
+    offer = CounterOffer(amount=amount, frequency=frequency, first_due=first_due)
+    decision = evaluate_counter_offer(
+        account.balance, finances, policy, today, offer, currency=account.currency
+    )
+    return answer_decision(dispatcher, account, decision)
+
+
+def confirm_proposal(
+    dispatcher: CollectingDispatcher, tracker: Tracker, account: AccountView
+) -> list[EventType]:
+    """The explicit yes: store the agreement exactly once and confirm it in writing."""
+    option = option_from_slot(tracker.get_slot("proposal"))
+    if option is None:
+        reference = tracker.get_slot("agreement_ref")
+        if reference:
+            dispatcher.utter_message(
+                text=f"You're all set: your agreement reference is {reference}. Nothing more is needed right now."
+            )
+            return []
+        utter(dispatcher, "utter_no_pending_offer", account)
+        return []
+    stored = store_agreement(
+        account.account_ref,
+        option,
+        idempotency_key=proposal_key(tracker.sender_id, account.account_ref, option),
+        sender_id=tracker.sender_id,
+    )
+    dispatcher.utter_message(text=agreement_confirmation(stored.reference, option, stored.created_on))
+    utter(dispatcher, "utter_agreement_change_info", account)
+    return [
+        SlotSet("agreement_ref", stored.reference),
+        SlotSet("proposal", None),
+        SlotSet("offers", None),
+    ]
+
+
+def offered_options(tracker: Tracker) -> list[Option]:
+    return options_from_slot(tracker.get_slot("offers"))

@@ -1,0 +1,473 @@
+"""`action_respond`: the bot's answer to a debtor message outside the forms' happy path.
+
+Rules map every intent here. The answer depends on who we are talking to (unknown
+number, unverified, verified, paused) and what is on the table. It sets `next_step`,
+which the rules read to start or resume a form, or to wait for the debtor.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import (
+    AccountView,
+    first_entity,
+    known_finances,
+    latest_intent,
+    latest_text,
+    today_for,
+    tracker_account,
+    utter,
+)
+from actions.offers import (
+    answer_request,
+    confirm_proposal,
+    offered_options,
+    present_offers,
+    propose,
+    request_from_tracker,
+)
+from actions.records import clear_flag, flag_account, record_event
+from bot.dialogue.texts import choose_option
+from bot.negotiation.wording import format_date
+from bot.nlu.normalize import parse_date, parse_hardship
+
+logger = logging.getLogger(__name__)
+
+FORM_FOR_STEP = {"verify": "verify_identity_form", "finances": "finances_form", "payment_details": "payment_details_form"}
+STEP_FOR_FORM = {form: step for step, form in FORM_FOR_STEP.items()}
+
+
+@dataclass
+class Turn:
+    """Everything a handler needs about the message it answers."""
+
+    dispatcher: CollectingDispatcher
+    tracker: Tracker
+    account: AccountView | None
+    intent: str
+    text: str
+    events: list[EventType] = field(default_factory=list)
+    # None: resume the active form if there is one, else listen.
+    next_step: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.tracker.get_slot("verified")) and self.account is not None
+
+    @property
+    def active_form(self) -> str | None:
+        return self.tracker.active_loop.get("name") if self.tracker.active_loop else None
+
+    def say(self, response: str, **extra: Any) -> None:
+        utter(self.dispatcher, response, self.account, **extra)
+
+    def end(self) -> None:
+        """Stop here: close any open form and wait for the debtor."""
+        self.next_step = "listen"
+
+    def words(self) -> str:
+        return self.text[:2000]
+
+
+Handler = Callable[[Turn], None]
+
+
+# --- paths that never need identity, and disclose nothing ------------------------
+
+
+def handle_stop_contact(turn: Turn) -> None:
+    if turn.account is not None:
+        flag_account(
+            turn.account.account_ref,
+            "opted_out",
+            event_kind="opt_out",
+            debtor_words=turn.words(),
+            sender_id=turn.tracker.sender_id,
+        )
+    turn.say("utter_opted_out")
+    turn.end()
+
+
+def handle_resubscribe(turn: Turn) -> None:
+    if turn.account is not None:
+        clear_flag(turn.account.account_ref, "opted_out", event_kind="opt_in", sender_id=turn.tracker.sender_id)
+    turn.say("utter_resubscribed")
+    turn.end()
+
+
+def handle_wrong_person(turn: Turn) -> None:
+    if turn.account is not None:
+        flag_account(
+            turn.account.account_ref,
+            "wrong_person",
+            event_kind="wrong_person",
+            debtor_words=turn.words(),
+            sender_id=turn.tracker.sender_id,
+        )
+    turn.say("utter_wrong_person")
+    turn.end()
+
+
+def _handoff(turn: Turn, flag: str, reason: str) -> None:
+    if turn.account is not None:
+        if flag != "handoff":
+            flag_account(
+                turn.account.account_ref, flag, event_kind=reason, debtor_words=turn.words(), sender_id=turn.tracker.sender_id
+            )
+        flag_account(
+            turn.account.account_ref,
+            "handoff",
+            event_kind="handoff",
+            debtor_words=turn.words() if flag == "handoff" else None,
+            detail={"reason": reason},
+            sender_id=turn.tracker.sender_id,
+        )
+        # The bot steps back: Rasa predicts nothing more until an operator resumes.
+        turn.events.append(ConversationPaused())
+    turn.end()
+
+
+def handle_vulnerability(turn: Turn) -> None:
+    turn.say("utter_vulnerability_support")
+    _handoff(turn, "vulnerable", "vulnerability")
+
+
+def handle_human(turn: Turn) -> None:
+    turn.say("utter_handoff")
+    _handoff(turn, "handoff", "request_human")
+
+
+def handle_bot_challenge(turn: Turn) -> None:
+    turn.say("utter_bot_challenge")
+
+
+def handle_help(turn: Turn) -> None:
+    turn.say("utter_help")
+
+
+def handle_legitimacy(turn: Turn) -> None:
+    if turn.verified:
+        turn.say("utter_legitimacy")
+    else:
+        # Naming the creditor would disclose the debt to whoever holds this phone.
+        turn.say("utter_legitimacy", creditor="us")
+
+
+def handle_complaint(turn: Turn) -> None:
+    if turn.account is not None:
+        record_event(turn.account.account_ref, "complaint", debtor_words=turn.words(), sender_id=turn.tracker.sender_id)
+    turn.say("utter_complaint")
+
+
+def handle_refusal(turn: Turn) -> None:
+    turn.say("utter_refuse_to_talk")
+    turn.end()
+
+
+def handle_later(turn: Turn) -> None:
+    when_text = "later"
+    when = None
+    if turn.account is not None:
+        value = first_entity(turn.tracker, "date")
+        when = parse_date(str(value), today_for(turn.account)) if value else None
+        if when is not None:
+            when_text = f"on {format_date(when)}"
+        elif any(w in turn.text.lower() for w in ("tonight", "this evening")):
+            when_text = "this evening"
+        elif "tomorrow" in turn.text.lower() or "tmrw" in turn.text.lower():
+            when_text = "tomorrow"
+        flag_account(
+            turn.account.account_ref,
+            "callback_requested",
+            event_kind="request_later",
+            debtor_words=turn.words(),
+            detail={"when": when.isoformat() if when else None, "said": when_text},
+            sender_id=turn.tracker.sender_id,
+        )
+    turn.say("utter_later_recorded", when=when_text)
+    turn.end()
+
+
+def handle_goodbye(turn: Turn) -> None:
+    turn.say("utter_goodbye")
+    turn.end()
+
+
+def handle_thanks(turn: Turn) -> None:
+    turn.say("utter_youre_welcome")
+
+
+def handle_default(turn: Turn) -> None:
+    turn.say("utter_default")
+
+
+def handle_dispute(turn: Turn) -> None:
+    if turn.account is None:
+        turn.say("utter_unknown_number")
+        turn.end()
+        return
+    flag_account(
+        turn.account.account_ref, "disputed", event_kind="dispute", debtor_words=turn.words(), sender_id=turn.tracker.sender_id
+    )
+    turn.say("utter_dispute_recorded")
+    turn.events += [SlotSet("proposal", None), SlotSet("offers", None)]
+    turn.end()
+
+
+def handle_already_paid(turn: Turn) -> None:
+    if turn.account is None:
+        turn.say("utter_unknown_number")
+        turn.end()
+        return
+    flag_account(
+        turn.account.account_ref,
+        "already_paid",
+        event_kind="already_paid",
+        debtor_words=turn.words(),
+        sender_id=turn.tracker.sender_id,
+    )
+    turn.say("utter_already_paid_recorded")
+    turn.events += [SlotSet("proposal", None), SlotSet("offers", None)]
+    turn.next_step = "payment_details"
+
+
+ALWAYS: dict[str, Handler] = {
+    "request_stop_contact": handle_stop_contact,
+    "resubscribe": handle_resubscribe,
+    "wrong_person": handle_wrong_person,
+    "express_vulnerability": handle_vulnerability,
+    "request_human": handle_human,
+    "bot_challenge": handle_bot_challenge,
+    "ask_help": handle_help,
+    "question_legitimacy": handle_legitimacy,
+    "complain": handle_complaint,
+    "refuse_to_talk": handle_refusal,
+    "request_later": handle_later,
+    "goodbye": handle_goodbye,
+    "thank": handle_thanks,
+    "out_of_scope": handle_default,
+    "nlu_fallback": handle_default,
+    "dispute_debt": handle_dispute,
+    "already_paid": handle_already_paid,
+}
+
+
+# --- verified conversation ---------------------------------------------------------------
+
+NEGOTIATION_INTENTS = {
+    "ask_installments",
+    "ask_deferral",
+    "ask_settlement",
+    "offer_payment",
+    "pay_in_full",
+    "choose_option",
+    "affirm",
+    "deny",
+    "inform",
+    "explain_hardship",
+}
+
+
+def handle_debt_details(turn: Turn) -> None:
+    account = turn.account
+    assert account is not None
+    due = f", due since {format_date(account.due_date)}" if account.due_date else ""
+    turn.dispatcher.utter_message(
+        text=(
+            f"Your account with {account.creditor} (reference {account.account_ref}) has a "
+            f"balance of {account.balance_text}{due}. If anything about it looks wrong, tell me "
+            "and I'll record a dispute."
+        )
+    )
+
+
+def handle_consequences(turn: Turn) -> None:
+    turn.say("utter_consequences")
+
+
+def handle_payment_methods(turn: Turn) -> None:
+    turn.say("utter_payment_methods")
+
+
+def handle_greet_verified(turn: Turn) -> None:
+    turn.say("utter_greet_again")
+
+
+def _offers_or_finances(turn: Turn) -> None:
+    if known_finances(turn.tracker) is None:
+        turn.next_step = "finances"
+        return
+    turn.events += present_offers(turn.dispatcher, turn.tracker, turn.account)
+    turn.end()
+
+
+def handle_hardship(turn: Turn) -> None:
+    kind = first_entity(turn.tracker, "hardship") or parse_hardship(turn.text) or "other"
+    turn.say(f"utter_reflect_{kind}")
+    turn.say("utter_hardship_support")
+    assert turn.account is not None
+    record_event(
+        turn.account.account_ref,
+        "hardship",
+        debtor_words=turn.words(),
+        detail={"kind": kind},
+        sender_id=turn.tracker.sender_id,
+    )
+    turn.events.append(SlotSet("hardship", kind))
+    _offers_or_finances(turn)
+
+
+def _request(turn: Turn, kind: str) -> None:
+    """A request that needs the debtor's budget first; kept until the form is done."""
+    request = request_from_tracker(turn.tracker, kind)
+    assert turn.account is not None
+    if kind != "pay_in_full" and kind != "settlement" and known_finances(turn.tracker) is None:
+        turn.events.append(SlotSet("pending_request", request))
+        turn.next_step = "finances"
+        return
+    turn.events += answer_request(turn.dispatcher, turn.tracker, turn.account, request)
+    turn.end()
+
+
+def handle_choice(turn: Turn) -> None:
+    options = offered_options(turn.tracker)
+    if not options:
+        _offers_or_finances(turn)
+        return
+    picked = choose_option(options, turn.text, first_entity(turn.tracker, "frequency"))
+    if picked is None:
+        turn.dispatcher.utter_message(
+            text=f"Sorry, which one did you mean? Reply with a number from 1 to {len(options)}."
+        )
+        turn.end()
+        return
+    assert turn.account is not None
+    turn.events += propose(turn.dispatcher, turn.account, picked)
+    turn.end()
+
+
+def handle_affirm(turn: Turn) -> None:
+    assert turn.account is not None
+    if turn.tracker.get_slot("proposal") or turn.tracker.get_slot("agreement_ref"):
+        turn.events += confirm_proposal(turn.dispatcher, turn.tracker, turn.account)
+        turn.end()
+        return
+    options = offered_options(turn.tracker)
+    if len(options) == 1:
+        turn.events += propose(turn.dispatcher, turn.account, options[0])
+        turn.end()
+        return
+    if options:
+        turn.dispatcher.utter_message(text=f"Which option would you like? Reply with a number from 1 to {len(options)}.")
+        turn.end()
+        return
+    _offers_or_finances(turn)
+
+
+def handle_deny(turn: Turn) -> None:
+    turn.events.append(SlotSet("proposal", None))
+    turn.say("utter_ask_what_works")
+    turn.end()
+
+
+def handle_inform(turn: Turn) -> None:
+    # A date or amount while terms are on the table is a change to them.
+    if turn.tracker.get_slot("proposal") or turn.tracker.get_slot("offers"):
+        if first_entity(turn.tracker, "amount") is not None:
+            _request(turn, "payment")
+            return
+        if first_entity(turn.tracker, "date") is not None:
+            _request(turn, "payment")
+            return
+    _offers_or_finances(turn)
+
+
+VERIFIED: dict[str, Handler] = {
+    "greet": handle_greet_verified,
+    "ask_debt_details": handle_debt_details,
+    "ask_consequences": handle_consequences,
+    "ask_payment_methods": handle_payment_methods,
+    "explain_hardship": handle_hardship,
+    "ask_installments": _offers_or_finances,
+    "ask_deferral": lambda turn: _request(turn, "deferral"),
+    "ask_settlement": lambda turn: _request(turn, "settlement"),
+    "offer_payment": lambda turn: _request(turn, "payment"),
+    "pay_in_full": lambda turn: _request(turn, "pay_in_full"),
+    "choose_option": handle_choice,
+    "affirm": handle_affirm,
+    "deny": handle_deny,
+    "inform": handle_inform,
+}
+
+
+def respond(turn: Turn) -> None:
+    """Pick the handler for this message given who we are talking to."""
+    if turn.intent in ALWAYS:
+        ALWAYS[turn.intent](turn)
+        return
+    account = turn.account
+    if account is None:
+        turn.say("utter_unknown_number")
+        turn.end()
+        return
+    if not turn.verified:
+        if int(turn.tracker.get_slot("verification_attempts") or 0) and "verification_failed" in account.flags:
+            turn.say("utter_verification_failed")
+            turn.end()
+            return
+        if turn.intent == "greet":
+            turn.say("utter_greet_unverified")
+        elif turn.intent == "explain_hardship":
+            kind = first_entity(turn.tracker, "hardship") or parse_hardship(turn.text) or "other"
+            turn.say(f"utter_reflect_{kind}")
+            turn.say("utter_verify_first")
+        else:
+            turn.say("utter_verify_first")
+        turn.next_step = "verify"
+        return
+    if account.paused and turn.intent in NEGOTIATION_INTENTS:
+        turn.say("utter_paused")
+        turn.end()
+        return
+    VERIFIED.get(turn.intent, handle_default)(turn)
+
+
+class ActionRespond(Action):
+    def name(self) -> str:
+        return "action_respond"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        turn = Turn(
+            dispatcher=dispatcher,
+            tracker=tracker,
+            account=tracker_account(tracker),
+            intent=latest_intent(tracker) or "nlu_fallback",
+            text=latest_text(tracker),
+        )
+        respond(turn)
+        return finish(turn)
+
+
+def finish(turn: Turn) -> list[EventType]:
+    """Turn the handler's outcome into events: which form (if any) runs next."""
+    events = list(turn.events)
+    step = turn.next_step
+    active = turn.active_form
+    if step is None:
+        step = STEP_FOR_FORM.get(active or "", "listen")
+    if any(isinstance(e, dict) and e.get("event") == "pause" for e in events):
+        step = "listen"
+    if active and FORM_FOR_STEP.get(step) != active:
+        events += [ActiveLoop(None), SlotSet("requested_slot", None)]
+    events.append(SlotSet("next_step", step))
+    return events

@@ -1,0 +1,80 @@
+"""Identity first: date of birth on file before any detail of the debt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import current_policy, message_kwargs, today_for, tracker_account, utter
+from actions.custom_forms import CustomFormValidationAction
+from actions.records import flag_account
+from bot.nlu.normalize import parse_birth_date
+
+VERIFIED = "verified"
+FAILED = "failed"
+
+
+class ValidateVerifyIdentityForm(CustomFormValidationAction):
+    def name(self) -> str:
+        return "validate_verify_identity_form"
+
+    def validate_dob_answer(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        account = tracker_account(tracker)
+        if account is None:  # the number is not on file: nothing to verify against
+            return {"dob_answer": FAILED, "verified": False}
+        answer = parse_birth_date(str(slot_value or ""), today_for(account))
+        if answer is None:
+            return {"dob_answer": None, **self.failed(dispatcher, tracker, "utter_dob_unreadable", **message_kwargs(account))}
+        if answer == account.dob:
+            return {"dob_answer": VERIFIED, "verified": True, "verification_attempts": 0.0, **self.succeeded()}
+        attempts = int(tracker.get_slot("verification_attempts") or 0) + 1
+        if attempts >= current_policy().verification_attempts:
+            return {"dob_answer": FAILED, "verified": False, "verification_attempts": float(attempts)}
+        dispatcher.utter_message(response="utter_dob_mismatch")
+        return {"dob_answer": None, "verification_attempts": float(attempts)}
+
+
+class ActionAfterVerification(Action):
+    """Verified: the collection disclosure and an open question. Failed: a human reviews."""
+
+    def name(self) -> str:
+        return "action_after_verification"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        account = tracker_account(tracker)
+        if tracker.get_slot("verified") and account is not None:
+            utter(dispatcher, "utter_disclosure", account)
+            if account.paused:
+                utter(dispatcher, "utter_paused", account)
+            else:
+                utter(dispatcher, "utter_open_question", account)
+            return [SlotSet("next_step", "listen"), SlotSet("dob_answer", None)]
+        utter(dispatcher, "utter_verification_failed", account)
+        events: list[EventType] = [SlotSet("next_step", "listen"), SlotSet("dob_answer", None)]
+        if account is not None:
+            attempts = int(tracker.get_slot("verification_attempts") or 0)
+            flag_account(
+                account.account_ref,
+                "verification_failed",
+                event_kind="verification_failed",
+                detail={"attempts": attempts},
+                sender_id=tracker.sender_id,
+            )
+            flag_account(
+                account.account_ref, "handoff", event_kind="handoff", detail={"reason": "verification_failed"}, sender_id=tracker.sender_id
+            )
+            # A person reviews before anything else is said in this conversation.
+            events.append(ConversationPaused())
+        return events

@@ -1,0 +1,1 @@
+"""Input channels: Twilio (SMS + WhatsApp) and a REST channel, both masking card numbers."""

@@ -1,0 +1,1 @@
+"""Pure pieces of the conversation: what the bot says about options and agreements."""
