@@ -6,10 +6,10 @@ answers; after a few, say why we ask and offer to continue later or with a perso
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
@@ -17,10 +17,16 @@ from rasa_sdk.forms import FormValidationAction
 FAILURES_BEFORE_HELP = 3
 
 
-class CustomFormValidationAction(FormValidationAction):
+class CustomFormValidationAction(FormValidationAction, ABC):
     """Tracks `form_failures`: reset on any valid answer, offer help every N misses."""
 
-    def failed(self, dispatcher: CollectingDispatcher, tracker: Tracker, response: str, **kwargs: Any) -> dict[str, Any]:
+    @abstractmethod
+    def name(self) -> str:
+        """The validation action's name, `validate_<form name>`."""
+
+    def failed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, response: str, **kwargs: Any
+    ) -> dict[str, Any]:
         """Say why the answer didn't work; returns the failure-count slot update."""
         failures = int(tracker.get_slot("form_failures") or 0) + 1
         if failures % FAILURES_BEFORE_HELP == 0:
@@ -32,12 +38,3 @@ class CustomFormValidationAction(FormValidationAction):
     @staticmethod
     def succeeded() -> dict[str, Any]:
         return {"form_failures": 0.0}
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        return list(await super().run(dispatcher, tracker, domain))
-
-
-def slot_events(values: dict[str, Any]) -> list[EventType]:
-    return [SlotSet(key, value) for key, value in values.items()]

@@ -18,7 +18,9 @@ from bot.nlu.normalize import extract_amount, parse_amount
 
 # Monthly figures outside this range are possible but unusual: confirm before using them.
 PLAUSIBLE_MONTHLY = (Decimal("100"), Decimal("30000"))
-_NOTHING = re.compile(r"^\s*(nothing|none|zero|nada|no income|0|\$0|i have no income|no job)\W*$", re.I)
+_NOTHING = re.compile(
+    r"^\s*(nothing|none|zero|nada|no income|0|\$0|i have no income|no job)\W*$", re.I
+)
 
 
 def amount_in_answer(text: str, entity: Any) -> Decimal | None:
@@ -36,11 +38,18 @@ class ValidateFinancesForm(CustomFormValidationAction):
     def name(self) -> str:
         return "validate_finances_form"
 
-    def _validate(self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+    def _validate(
+        self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
         account = tracker_account(tracker)
         amount = amount_in_answer(str(slot_value or ""), first_entity(tracker, "amount"))
         if amount is None:
-            return {slot: None, **self.failed(dispatcher, tracker, "utter_amount_unreadable", **message_kwargs(account))}
+            return {
+                slot: None,
+                **self.failed(
+                    dispatcher, tracker, "utter_amount_unreadable", **message_kwargs(account)
+                ),
+            }
         low, high = PLAUSIBLE_MONTHLY
         unusual = amount != 0 and not (low <= amount <= high)
         if unusual and tracker.get_slot("unconfirmed_amount") != str(amount):
@@ -55,12 +64,20 @@ class ValidateFinancesForm(CustomFormValidationAction):
         return {slot: str(amount), "unconfirmed_amount": None, **self.succeeded()}
 
     def validate_monthly_income(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
     ) -> dict[str, Any]:
         return self._validate("monthly_income", slot_value, dispatcher, tracker)
 
     def validate_monthly_expenses(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
     ) -> dict[str, Any]:
         return self._validate("monthly_expenses", slot_value, dispatcher, tracker)
 

@@ -50,7 +50,10 @@ def proposal_key(sender_id: str, account_ref: str, option: Option) -> str:
 
 
 def propose(
-    dispatcher: CollectingDispatcher, account: AccountView, option: Option, preface: str | None = None
+    dispatcher: CollectingDispatcher,
+    account: AccountView,
+    option: Option,
+    preface: str | None = None,
 ) -> list[EventType]:
     """State exact terms and ask for an explicit yes; nothing is stored yet."""
     if preface:
@@ -67,10 +70,12 @@ def answer_decision(
     if decision.outcome is Outcome.REFUSED or decision.option is None:
         dispatcher.utter_message(text=decision.message)
         return [SlotSet("proposal", None)]
-    preface = decision.message if decision.outcome is Outcome.COUNTERED else None
     if decision.outcome is Outcome.COUNTERED:
-        preface = f"{decision.message} Would that work for you?"
-    return propose(dispatcher, account, decision.option, preface)
+        # The counter already states the exact terms; ask for the yes straight away.
+        dispatcher.utter_message(text=f"{decision.message} Would that work for you?")
+        utter(dispatcher, "utter_confirm_prompt", account)
+        return [SlotSet("proposal", decision.option.to_dict())]
+    return propose(dispatcher, account, decision.option)
 
 
 def present_offers(
@@ -85,7 +90,10 @@ def present_offers(
         return [SlotSet("next_step", "finances")]
     pending = tracker.get_slot("pending_request")
     if pending:
-        return [SlotSet("pending_request", None), *answer_request(dispatcher, tracker, account, pending)]
+        return [
+            SlotSet("pending_request", None),
+            *answer_request(dispatcher, tracker, account, pending),
+        ]
     quote = build_quote(
         account.balance,
         finances,
@@ -135,7 +143,10 @@ def request_from_tracker(tracker: Tracker, kind: str) -> dict[str, Any]:
 
 
 def answer_request(
-    dispatcher: CollectingDispatcher, tracker: Tracker, account: AccountView, request: dict[str, Any]
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    account: AccountView,
+    request: dict[str, Any],
 ) -> list[EventType]:
     """Evaluate a debtor's own proposal (payment, deferral, settlement, pay in full)."""
     policy = current_policy()
@@ -191,7 +202,8 @@ def confirm_proposal(
         reference = tracker.get_slot("agreement_ref")
         if reference:
             dispatcher.utter_message(
-                text=f"You're all set: your agreement reference is {reference}. Nothing more is needed right now."
+                text=f"You're all set: your agreement reference is {reference}. "
+                "Nothing more is needed right now."
             )
             return []
         utter(dispatcher, "utter_no_pending_offer", account)
@@ -202,7 +214,9 @@ def confirm_proposal(
         idempotency_key=proposal_key(tracker.sender_id, account.account_ref, option),
         sender_id=tracker.sender_id,
     )
-    dispatcher.utter_message(text=agreement_confirmation(stored.reference, option, stored.created_on))
+    dispatcher.utter_message(
+        text=agreement_confirmation(stored.reference, option, stored.created_on)
+    )
     utter(dispatcher, "utter_agreement_change_info", account)
     return [
         SlotSet("agreement_ref", stored.reference),

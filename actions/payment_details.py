@@ -1,4 +1,4 @@
-""""Already paid": collect when and how, in the debtor's words, for a person to check."""
+""" "Already paid": collect when and how, in the debtor's words, for a person to check."""
 
 from __future__ import annotations
 
@@ -19,7 +19,11 @@ class ValidatePaymentDetailsForm(FormValidationAction):
         return "validate_payment_details_form"
 
     def validate_payment_details(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
     ) -> dict[str, Any]:
         text = str(slot_value or "").strip()
         return {"payment_details": text[:2000] if text else None}
@@ -36,7 +40,10 @@ class ActionRecordPaymentDetails(Action):
         details = tracker.get_slot("payment_details")
         if account is not None and details:
             record_event(
-                account.account_ref, "payment_details", debtor_words=str(details), sender_id=tracker.sender_id
+                account.account_ref,
+                "payment_details",
+                debtor_words=str(details),
+                sender_id=tracker.sender_id,
             )
         utter(dispatcher, "utter_payment_details_recorded", account)
         return [SlotSet("payment_details", None), SlotSet("next_step", "listen")]

@@ -29,7 +29,9 @@ def flag_account(
         return repo.set_flag(account, flag, debtor_words=debtor_words, source="bot")
 
 
-def clear_flag(account_ref: str, flag: str, *, event_kind: str, sender_id: str | None = None) -> bool:
+def clear_flag(
+    account_ref: str, flag: str, *, event_kind: str, sender_id: str | None = None
+) -> bool:
     with get_database().session() as session:
         repo = AccountRepository(session)
         account = repo.require(account_ref)

@@ -41,7 +41,11 @@ from bot.nlu.normalize import parse_date, parse_hardship
 
 logger = logging.getLogger(__name__)
 
-FORM_FOR_STEP = {"verify": "verify_identity_form", "finances": "finances_form", "payment_details": "payment_details_form"}
+FORM_FOR_STEP = {
+    "verify": "verify_identity_form",
+    "finances": "finances_form",
+    "payment_details": "payment_details_form",
+}
 STEP_FOR_FORM = {form: step for step, form in FORM_FOR_STEP.items()}
 
 
@@ -98,7 +102,12 @@ def handle_stop_contact(turn: Turn) -> None:
 
 def handle_resubscribe(turn: Turn) -> None:
     if turn.account is not None:
-        clear_flag(turn.account.account_ref, "opted_out", event_kind="opt_in", sender_id=turn.tracker.sender_id)
+        clear_flag(
+            turn.account.account_ref,
+            "opted_out",
+            event_kind="opt_in",
+            sender_id=turn.tracker.sender_id,
+        )
     turn.say("utter_resubscribed")
     turn.end()
 
@@ -120,7 +129,11 @@ def _handoff(turn: Turn, flag: str, reason: str) -> None:
     if turn.account is not None:
         if flag != "handoff":
             flag_account(
-                turn.account.account_ref, flag, event_kind=reason, debtor_words=turn.words(), sender_id=turn.tracker.sender_id
+                turn.account.account_ref,
+                flag,
+                event_kind=reason,
+                debtor_words=turn.words(),
+                sender_id=turn.tracker.sender_id,
             )
         flag_account(
             turn.account.account_ref,
@@ -163,7 +176,12 @@ def handle_legitimacy(turn: Turn) -> None:
 
 def handle_complaint(turn: Turn) -> None:
     if turn.account is not None:
-        record_event(turn.account.account_ref, "complaint", debtor_words=turn.words(), sender_id=turn.tracker.sender_id)
+        record_event(
+            turn.account.account_ref,
+            "complaint",
+            debtor_words=turn.words(),
+            sender_id=turn.tracker.sender_id,
+        )
     turn.say("utter_complaint")
 
 
@@ -206,6 +224,11 @@ def handle_thanks(turn: Turn) -> None:
 
 
 def handle_default(turn: Turn) -> None:
+    if turn.account is not None and not turn.verified and turn.active_form is None:
+        # Whatever a first message says, the answer starts with who we are and identity.
+        turn.say("utter_greet_unverified")
+        turn.next_step = "verify"
+        return
     turn.say("utter_default")
 
 
@@ -215,7 +238,11 @@ def handle_dispute(turn: Turn) -> None:
         turn.end()
         return
     flag_account(
-        turn.account.account_ref, "disputed", event_kind="dispute", debtor_words=turn.words(), sender_id=turn.tracker.sender_id
+        turn.account.account_ref,
+        "disputed",
+        event_kind="dispute",
+        debtor_words=turn.words(),
+        sender_id=turn.tracker.sender_id,
     )
     turn.say("utter_dispute_recorded")
     turn.events += [SlotSet("proposal", None), SlotSet("offers", None)]
@@ -366,7 +393,9 @@ def handle_affirm(turn: Turn) -> None:
         turn.end()
         return
     if options:
-        turn.dispatcher.utter_message(text=f"Which option would you like? Reply with a number from 1 to {len(options)}.")
+        turn.dispatcher.utter_message(
+            text=f"Which option would you like? Reply with a number from 1 to {len(options)}."
+        )
         turn.end()
         return
     _offers_or_finances(turn)
@@ -419,7 +448,10 @@ def respond(turn: Turn) -> None:
         turn.end()
         return
     if not turn.verified:
-        if int(turn.tracker.get_slot("verification_attempts") or 0) and "verification_failed" in account.flags:
+        if (
+            int(turn.tracker.get_slot("verification_attempts") or 0)
+            and "verification_failed" in account.flags
+        ):
             turn.say("utter_verification_failed")
             turn.end()
             return

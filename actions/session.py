@@ -33,4 +33,3 @@ class ActionSessionStart(Action):
             ActionExecuted("action_listen"),
         ]
         return events
-

@@ -34,12 +34,26 @@ class ValidateVerifyIdentityForm(CustomFormValidationAction):
             return {"dob_answer": FAILED, "verified": False}
         answer = parse_birth_date(str(slot_value or ""), today_for(account))
         if answer is None:
-            return {"dob_answer": None, **self.failed(dispatcher, tracker, "utter_dob_unreadable", **message_kwargs(account))}
+            return {
+                "dob_answer": None,
+                **self.failed(
+                    dispatcher, tracker, "utter_dob_unreadable", **message_kwargs(account)
+                ),
+            }
         if answer == account.dob:
-            return {"dob_answer": VERIFIED, "verified": True, "verification_attempts": 0.0, **self.succeeded()}
+            return {
+                "dob_answer": VERIFIED,
+                "verified": True,
+                "verification_attempts": 0.0,
+                **self.succeeded(),
+            }
         attempts = int(tracker.get_slot("verification_attempts") or 0) + 1
         if attempts >= current_policy().verification_attempts:
-            return {"dob_answer": FAILED, "verified": False, "verification_attempts": float(attempts)}
+            return {
+                "dob_answer": FAILED,
+                "verified": False,
+                "verification_attempts": float(attempts),
+            }
         dispatcher.utter_message(response="utter_dob_mismatch")
         return {"dob_answer": None, "verification_attempts": float(attempts)}
 
@@ -73,7 +87,11 @@ class ActionAfterVerification(Action):
                 sender_id=tracker.sender_id,
             )
             flag_account(
-                account.account_ref, "handoff", event_kind="handoff", detail={"reason": "verification_failed"}, sender_id=tracker.sender_id
+                account.account_ref,
+                "handoff",
+                event_kind="handoff",
+                detail={"reason": "verification_failed"},
+                sender_id=tracker.sender_id,
             )
             # A person reviews before anything else is said in this conversation.
             events.append(ConversationPaused())

@@ -58,3 +58,32 @@ def account_metadata(sender_id: str | None) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - degrade, never drop the message
         logger.warning("could not look up the sender's account: %s", type(exc).__name__)
         return {}
+
+
+def inbound_allowed(sender_id: str | None, text: str | None) -> bool:
+    """False when the sender opted out and this is not START/UNSTOP/HELP.
+
+    After an opt-out nothing more is sent except the single confirmation, so such
+    messages are recorded on the account and not passed to the bot at all.
+    """
+    from bot.nlu.keywords import HELP_KEYWORDS, OPT_IN_KEYWORDS, keyword_of
+
+    phone = sender_phone(sender_id)
+    if phone is None:
+        return True
+    keyword = keyword_of(text)
+    if keyword in OPT_IN_KEYWORDS or keyword in HELP_KEYWORDS:
+        return True
+    try:
+        from bot.storage import AccountRepository, get_database
+
+        with get_database().session() as session:
+            repo = AccountRepository(session)
+            account = repo.find_by_phone(phone)
+            if account is None or "opted_out" not in repo.active_flags(account):
+                return True
+            repo.record_event(account, "inbound_while_opted_out", debtor_words=(text or "")[:2000])
+            return False
+    except Exception as exc:  # noqa: BLE001 - a lookup failure must not drop the message
+        logger.warning("could not check the sender's opt-out: %s", type(exc).__name__)
+        return True

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
+from sanic import Blueprint
 from sanic.request import Request
 
-from bot.channels.context import account_metadata, clean_inbound_text
+from bot.channels.context import account_metadata, clean_inbound_text, inbound_allowed
 
 
 class RedactingRestInput(RestInput):
@@ -16,6 +19,15 @@ class RedactingRestInput(RestInput):
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        async def gated(message: UserMessage) -> Any:
+            # An opted-out sender gets nothing back (the opt-out was confirmed once).
+            if not inbound_allowed(message.sender_id, message.text):
+                return None
+            return await on_new_message(message)
+
+        return super().blueprint(gated)
 
     def _extract_message(self, req: Request) -> str | None:
         raw = req.json.get("message")

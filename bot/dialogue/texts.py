@@ -57,7 +57,8 @@ def options_list(options: list[Option]) -> str:
 def confirmation_request(option: Option) -> str:
     """The exact terms, before asking for an explicit yes."""
     lines = [f"To confirm: {describe_option(option)}."]
-    if option.schedule and len(option.schedule) > 1:
+    # Every date is listed for short plans; longer ones read better as first/last.
+    if option.schedule and 1 < len(option.schedule) <= 4:
         dates = ", ".join(
             f"{format_date(p.due_date)} {format_money(p.amount, option.currency)}"
             for p in option.schedule
