@@ -101,27 +101,35 @@ def today_for(account: AccountView | None, now: datetime | None = None) -> date:
     return local_today(account.timezone, now)
 
 
-def message_kwargs(account: AccountView | None) -> dict[str, Any]:
-    """Values the domain's responses may use ({creditor}, {support_phone}, ...)."""
+def message_kwargs(account: AccountView | None, *, disclose: bool = False) -> dict[str, Any]:
+    """Values the domain's responses may use ({creditor}, {support_phone}, ...).
+
+    The creditor and balance are only handed over once identity is verified
+    (`disclose`), so no response can leak them to whoever holds the phone.
+    """
     settings = get_settings()
     values: dict[str, Any] = {
         "support_phone": settings.support_phone,
         "support_url": settings.support_url,
-        "creditor": settings.creditor_name,
-        "first_name": "there",
+        "creditor": "us",
+        "first_name": account.first_name if account else "there",
         "balance": "",
     }
-    if account is not None:
-        values.update(
-            creditor=account.creditor, first_name=account.first_name, balance=account.balance_text
-        )
+    if account is not None and disclose:
+        values.update(creditor=account.creditor, balance=account.balance_text)
     return values
 
 
 def utter(
-    dispatcher: CollectingDispatcher, response: str, account: AccountView | None, **extra: Any
+    dispatcher: CollectingDispatcher,
+    response: str,
+    account: AccountView | None,
+    *,
+    disclose: bool = False,
+    **extra: Any,
 ) -> None:
-    dispatcher.utter_message(response=response, **{**message_kwargs(account), **extra})
+    values = {**message_kwargs(account, disclose=disclose), **extra}
+    dispatcher.utter_message(response=response, **values)
 
 
 def known_finances(tracker: Tracker) -> Finances | None:

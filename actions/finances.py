@@ -18,20 +18,20 @@ from bot.nlu.normalize import extract_amount, parse_amount
 
 # Monthly figures outside this range are possible but unusual: confirm before using them.
 PLAUSIBLE_MONTHLY = (Decimal("100"), Decimal("30000"))
-_NOTHING = re.compile(
-    r"^\s*(nothing|none|zero|nada|no income|0|\$0|i have no income|no job)\W*$", re.I
-)
+# "nothing right now", "zero", "no income at the moment": an honest zero, not a failure.
+_NOTHING = re.compile(r"\b(nothing|none|zero|nada|no income|no money coming in|0)\b", re.IGNORECASE)
 
 
 def amount_in_answer(text: str, entity: Any) -> Decimal | None:
     """The monthly figure in an answer ("about 1800", "2k", "$1,450", "nothing")."""
-    if _NOTHING.match(text or ""):
-        return Decimal("0.00")
     if entity is not None:
         parsed = parse_amount(str(entity))
         if parsed is not None:
             return parsed
-    return extract_amount(text or "")
+    amount = extract_amount(text or "")
+    if amount is None and _NOTHING.search(text or ""):
+        return Decimal("0.00")
+    return amount
 
 
 class ValidateFinancesForm(CustomFormValidationAction):

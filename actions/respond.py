@@ -71,7 +71,7 @@ class Turn:
         return self.tracker.active_loop.get("name") if self.tracker.active_loop else None
 
     def say(self, response: str, **extra: Any) -> None:
-        utter(self.dispatcher, response, self.account, **extra)
+        utter(self.dispatcher, response, self.account, disclose=self.verified, **extra)
 
     def end(self) -> None:
         """Stop here: close any open form and wait for the debtor."""
@@ -167,11 +167,8 @@ def handle_help(turn: Turn) -> None:
 
 
 def handle_legitimacy(turn: Turn) -> None:
-    if turn.verified:
-        turn.say("utter_legitimacy")
-    else:
-        # Naming the creditor would disclose the debt to whoever holds this phone.
-        turn.say("utter_legitimacy", creditor="us")
+    # Before verification {creditor} reads "us": naming the creditor would disclose the debt.
+    turn.say("utter_legitimacy")
 
 
 def handle_complaint(turn: Turn) -> None:

@@ -69,11 +69,11 @@ class ActionAfterVerification(Action):
     ) -> list[EventType]:
         account = tracker_account(tracker)
         if tracker.get_slot("verified") and account is not None:
-            utter(dispatcher, "utter_disclosure", account)
+            utter(dispatcher, "utter_disclosure", account, disclose=True)
             if account.paused:
-                utter(dispatcher, "utter_paused", account)
+                utter(dispatcher, "utter_paused", account, disclose=True)
             else:
-                utter(dispatcher, "utter_open_question", account)
+                utter(dispatcher, "utter_open_question", account, disclose=True)
             return [SlotSet("next_step", "listen"), SlotSet("dob_answer", None)]
         utter(dispatcher, "utter_verification_failed", account)
         events: list[EventType] = [SlotSet("next_step", "listen"), SlotSet("dob_answer", None)]

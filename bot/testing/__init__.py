@@ -1,0 +1,1 @@
+"""Test tooling shipped with the project (story runner, REST conversation helpers)."""

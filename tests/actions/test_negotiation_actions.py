@@ -1,0 +1,245 @@
+"""Finances, offers, counter-offers and the explicit yes, with real agreements stored."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from actions.finances import ActionPresentOffers, ValidateFinancesForm
+from actions.respond import ActionRespond
+from bot.negotiation import Finances, Frequency, Option, affordable_installment, load_policy
+from bot.settings import get_settings
+from tests.actions.conftest import (
+    agreements_count,
+    account_state,
+    make_tracker,
+    responses,
+    run_action,
+    slot_event,
+    slots_set,
+    user_event,
+)
+
+pytestmark = pytest.mark.asyncio
+
+VERIFIED = {"account_ref": "ACC-1", "verified": True}
+BUDGET = {**VERIFIED, "monthly_income": "2000.00", "monthly_expenses": "1700.00"}
+
+
+def finances_tracker(
+    slot: str,
+    text: str,
+    slots: dict[str, Any] | None = None,
+    entities: list[dict[str, Any]] | None = None,
+):  # type: ignore[no-untyped-def]
+    return make_tracker(
+        slots={**VERIFIED, slot: text, "requested_slot": slot, **(slots or {})},
+        events=[user_event(text, "inform", entities=entities), slot_event(slot, text)],
+        active_loop="finances_form",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("about 1800", "1800.00"),
+        ("2k", "2000.00"),
+        ("$1,450 after tax", "1450.00"),
+        ("nothing right now", "0.00"),
+        ("i make like 2.5k a month", "2500.00"),
+    ],
+)
+async def test_income_answers_are_understood(
+    text: str, expected: str, accounts: str, domain: dict[str, Any]
+) -> None:
+    events, messages = await run_action(
+        ValidateFinancesForm(), finances_tracker("monthly_income", text), domain
+    )
+    assert slots_set(events)["monthly_income"] == expected
+    assert messages == []
+
+
+async def test_unusable_answers_reask_then_offer_a_way_out(
+    accounts: str, domain: dict[str, Any]
+) -> None:
+    events, messages = await run_action(
+        ValidateFinancesForm(), finances_tracker("monthly_income", "why do you need that"), domain
+    )
+    assert slots_set(events)["monthly_income"] is None and slots_set(events)["form_failures"] == 1.0
+    assert responses(messages) == ["utter_amount_unreadable"]
+    events, messages = await run_action(
+        ValidateFinancesForm(),
+        finances_tracker("monthly_income", "idk", {"form_failures": 2.0}),
+        domain,
+    )
+    assert responses(messages) == ["utter_form_help_offer"]
+
+
+async def test_implausible_amount_is_confirmed_before_use(
+    accounts: str, domain: dict[str, Any]
+) -> None:
+    events, messages = await run_action(
+        ValidateFinancesForm(), finances_tracker("monthly_income", "180000"), domain
+    )
+    assert slots_set(events)["monthly_income"] is None
+    assert "Just to check: $180,000.00 a month?" in messages[0]["text"]
+    events, _ = await run_action(
+        ValidateFinancesForm(),
+        finances_tracker("monthly_income", "180000", {"unconfirmed_amount": "180000.00"}),
+        domain,
+    )
+    assert slots_set(events)["monthly_income"] == "180000.00"
+
+
+async def test_offers_fit_the_policy_and_nothing_is_stored_before_yes(
+    accounts: str, domain: dict[str, Any]
+) -> None:
+    events, messages = await run_action(ActionPresentOffers(), make_tracker(slots=BUDGET), domain)
+    offers = [Option.from_dict(o) for o in slots_set(events)["offers"]]
+    assert 1 <= len(offers) <= 3
+    policy = load_policy(get_settings().policy_file)
+    finances = Finances(Decimal("2000"), Decimal("1700"))
+    for option in offers:
+        assert sum(p.amount for p in option.schedule) in (option.total, Decimal(0))
+        if option.kind == "installment":
+            assert option.frequency is not None
+            limit = affordable_installment(policy, finances, option.frequency)
+            assert max(p.amount for p in option.schedule) <= limit
+    assert responses(messages)[0] == "utter_offers_intro"
+    assert "1) " in messages[1]["text"]
+    assert agreements_count() == 0
+
+
+async def test_pick_confirm_and_repeat_yes_stores_exactly_one_agreement(
+    accounts: str, domain: dict[str, Any]
+) -> None:
+    events, _ = await run_action(ActionPresentOffers(), make_tracker(slots=BUDGET), domain)
+    offers = slots_set(events)["offers"]
+    slots = {**BUDGET, "offers": offers}
+    events, messages = await run_action(
+        ActionRespond(),
+        make_tracker(slots=slots, events=[user_event("the first one", "choose_option")]),
+        domain,
+    )
+    proposal = slots_set(events)["proposal"]
+    assert proposal == offers[0]
+    assert messages[0]["text"].startswith("To confirm:")
+    assert agreements_count() == 0  # stating terms stores nothing
+    slots["proposal"] = proposal
+    events, messages = await run_action(
+        ActionRespond(), make_tracker(slots=slots, events=[user_event("yes", "affirm")]), domain
+    )
+    reference = slots_set(events)["agreement_ref"]
+    assert reference in messages[0]["text"]
+    # the same "yes" delivered again (retry) with the proposal still in the tracker
+    events, _ = await run_action(
+        ActionRespond(), make_tracker(slots=slots, events=[user_event("yes", "affirm")]), domain
+    )
+    assert slots_set(events)["agreement_ref"] == reference
+    # and a later "yes" after the proposal was cleared
+    _, messages = await run_action(
+        ActionRespond(),
+        make_tracker(
+            slots={**BUDGET, "agreement_ref": reference}, events=[user_event("yes!!", "affirm")]
+        ),
+        domain,
+    )
+    assert reference in messages[0]["text"]
+    assert agreements_count() == 1
+    state = account_state()
+    assert state["status"] == "in_agreement" and state["agreements"] == [reference]
+
+
+async def test_counter_offer_above_budget_is_countered_not_accepted(
+    accounts: str, domain: dict[str, Any]
+) -> None:
+    entities = [
+        {"entity": "amount", "value": "400.00"},
+        {"entity": "frequency", "value": "monthly"},
+    ]
+    events, messages = await run_action(
+        ActionRespond(),
+        make_tracker(
+            slots=BUDGET,
+            events=[user_event("i can do 400 a month", "offer_payment", entities=entities)],
+        ),
+        domain,
+    )
+    proposal = Option.from_dict(slots_set(events)["proposal"])
+    assert proposal.frequency is Frequency.MONTHLY
+    assert proposal.schedule[0].amount == Decimal("150.00")  # 50% of 300 disposable
+    assert "more than your budget" in messages[0]["text"]
+    assert agreements_count() == 0
+
+
+async def test_counter_offer_before_finances_waits_for_the_budget(
+    accounts: str, domain: dict[str, Any]
+) -> None:
+    entities = [
+        {"entity": "amount", "value": "100.00"},
+        {"entity": "frequency", "value": "monthly"},
+    ]
+    events, messages = await run_action(
+        ActionRespond(),
+        make_tracker(
+            slots=VERIFIED,
+            events=[user_event("can i do 100 a month", "offer_payment", entities=entities)],
+        ),
+        domain,
+    )
+    slots = slots_set(events)
+    assert slots["next_step"] == "finances" and slots["pending_request"]["amount"] == "100.00"
+    events, messages = await run_action(
+        ActionPresentOffers(),
+        make_tracker(slots={**BUDGET, "pending_request": slots["pending_request"]}),
+        domain,
+    )
+    proposal = Option.from_dict(slots_set(events)["proposal"])
+    assert proposal.schedule[0].amount == Decimal("100.00") and len(proposal.schedule) == 12
+    assert messages[0]["text"].startswith("To confirm:")
+
+
+async def test_nothing_affordable_offers_a_pause_or_a_person(
+    accounts: str, domain: dict[str, Any]
+) -> None:
+    broke = {**VERIFIED, "monthly_income": "1000.00", "monthly_expenses": "1100.00"}
+    events, messages = await run_action(ActionPresentOffers(), make_tracker(slots=broke), domain)
+    offers = [Option.from_dict(o) for o in slots_set(events)["offers"] or []]
+    assert all(o.kind == "deferral" for o in offers)
+    assert "pause" in messages[0]["text"] or "person" in messages[0]["text"]
+
+
+async def test_deny_clears_the_proposal_and_asks_what_works(
+    accounts: str, domain: dict[str, Any]
+) -> None:
+    events, messages = await run_action(
+        ActionRespond(),
+        make_tracker(
+            slots={**BUDGET, "proposal": {"kind": "full"}},
+            events=[user_event("no that doesnt work", "deny")],
+        ),
+        domain,
+    )
+    assert slots_set(events)["proposal"] is None
+    assert responses(messages) == ["utter_ask_what_works"]
+
+
+async def test_hardship_is_reflected_before_money(accounts: str, domain: dict[str, Any]) -> None:
+    entities = [{"entity": "hardship", "value": "job_loss"}]
+    events, messages = await run_action(
+        ActionRespond(),
+        make_tracker(
+            slots=VERIFIED,
+            events=[
+                user_event(
+                    "i lost my job in may", "explain_hardship", entities=entities, emotion="sad"
+                )
+            ],
+        ),
+        domain,
+    )
+    assert responses(messages)[:2] == ["utter_reflect_job_loss", "utter_hardship_support"]
+    assert slots_set(events)["next_step"] == "finances"
+    assert account_state()["events"][-1]["detail"] == {"kind": "job_loss"}
