@@ -196,6 +196,70 @@ def cmd_quote(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- outbound ------------------------------------------------------------------
+
+
+def _print_outbox_results(results: list[Any], what: str) -> None:
+    if not results:
+        print(f"Nothing to send: no {what} due.")
+        return
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+        sid = f" ({result.twilio_sid})" if result.twilio_sid else ""
+        print(f"{result.account_ref:<16} {result.kind:<9} {result.status}{sid}: {result.reason}")
+    print("; ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+
+
+def _run_outbox(queue: Callable[..., list[int]], what: str, args: argparse.Namespace, **kwargs: Any) -> int:
+    import asyncio
+
+    from bot.messaging.outbox import OutboxSender, parse_now
+    from bot.negotiation import load_policy
+    from bot.settings import get_settings
+
+    try:
+        now = parse_now(args.now)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    policy = load_policy(get_settings().policy_file)
+    ids = queue(policy, now, **kwargs)
+    results = asyncio.run(OutboxSender.from_settings().dispatch(policy, now, ids))
+    _print_outbox_results(results, what)
+    return 0
+
+
+def cmd_outreach(args: argparse.Namespace) -> int:
+    from bot.messaging.outbox import queue_outreach
+
+    return _run_outbox(queue_outreach, "first-contact messages", args)
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    from bot.messaging.outbox import queue_reminders
+
+    if args.days < 0:
+        raise CommandError("--days cannot be negative")
+    return _run_outbox(queue_reminders, "reminders", args, days=args.days)
+
+
+def cmd_outbox_send(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.messaging.outbox import OutboxSender, parse_now
+    from bot.negotiation import load_policy
+    from bot.settings import get_settings
+
+    try:
+        now = parse_now(args.now)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    policy = load_policy(get_settings().policy_file)
+    results = asyncio.run(OutboxSender.from_settings().dispatch(policy, now))
+    _print_outbox_results(results, "messages")
+    return 0
+
+
 # --- runtime ---------------------------------------------------------------------
 
 
@@ -260,6 +324,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hardship", action="store_true", help="temporary hardship: include a deferral")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_quote)
+
+    now_help = "act as if it were this time (ISO with offset); for dry runs and tests"
+    p = sub.add_parser("outreach", help="send first-contact messages to accounts that have none yet")
+    p.add_argument("--now", help=now_help)
+    p.set_defaults(func=cmd_outreach)
+    p = sub.add_parser("remind", help="send reminders for installments due soon")
+    p.add_argument("--days", type=int, default=3, help="installments due within this many days (default 3)")
+    p.add_argument("--now", help=now_help)
+    p.set_defaults(func=cmd_remind)
+    outbox = sub.add_parser("outbox", help="the queue of bot-initiated messages")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", metavar="ACTION")
+    outbox_sub.required = True
+    p = outbox_sub.add_parser("send", help="send scheduled and held messages that are now due")
+    p.add_argument("--now", help=now_help)
+    p.set_defaults(func=cmd_outbox_send)
 
     p = sub.add_parser("serve", help="run the Rasa server and the action server together")
     p.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))

@@ -434,6 +434,10 @@ class InboundMessageRepository:
 
     def claim(self, message_sid: str, *, channel: str, sender: str) -> InboundClaim:
         existing = self.get(message_sid)
+        if existing is not None and existing.status == "failed":
+            # The first attempt crashed before answering: Twilio's retry processes it.
+            existing.status = "processing"
+            return InboundClaim(True, "processing", None)
         if existing is not None:
             return InboundClaim(False, existing.status, existing.reply)
         try:
@@ -454,6 +458,11 @@ class InboundMessageRepository:
         return self.session.execute(
             sa.select(InboundMessage).where(InboundMessage.message_sid == message_sid)
         ).scalar_one_or_none()
+
+    def fail(self, message_sid: str) -> None:
+        row = self.get(message_sid)
+        if row is not None:
+            row.status = "failed"
 
     def complete(self, message_sid: str, reply: str | None) -> None:
         row = self.get(message_sid)

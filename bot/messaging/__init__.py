@@ -1,0 +1,1 @@
+"""Messages in and out: inbound bookkeeping, the outbox and its sending rules."""

@@ -1,0 +1,430 @@
+"""The outbox: every bot-initiated message is queued here, decided on, sent and tracked."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bot.messaging.masking import mask_phone
+from bot.messaging.rules import decide, with_opt_out_line
+from bot.messaging.twilio_client import TwilioApiError, TwilioClient, TwilioConfigurationError
+from bot.negotiation import Policy, format_money
+from bot.negotiation.wording import format_date
+from bot.settings import Settings, get_settings
+from bot.storage import AccountRepository, get_database, record_audit
+from bot.storage.models import Account, Agreement, Installment, OutboxMessage
+from bot.storage.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+# Twilio error codes with a defined response.
+TWILIO_RECIPIENT_OPTED_OUT = 21610
+TWILIO_WHATSAPP_OUTSIDE_WINDOW = 63016
+WHATSAPP_WINDOW = timedelta(hours=24)
+
+# Delivery statuses only ever move forward (callbacks arrive out of order).
+_STATUS_RANK = {
+    "queued": 0,
+    "scheduled": 0,
+    "held": 0,
+    "accepted": 1,
+    "sending": 2,
+    "sent": 3,
+    "undelivered": 4,
+    "failed": 4,
+    "delivered": 4,
+    "read": 5,
+}
+_COUNTS_TOWARDS_CAP = ("sent", "sending", "accepted", "delivered", "read", "undelivered")
+
+
+@dataclass(frozen=True)
+class OutboxResult:
+    """What happened to one message in a run, for the command's report."""
+
+    account_ref: str
+    kind: str
+    status: str
+    reason: str
+    twilio_sid: str | None = None
+
+
+def outreach_text(first_name: str) -> str:
+    # Identity is not verified yet: nothing about the debt, not even the creditor.
+    return (
+        f"Hi {first_name}, this is Parley, an automated assistant, with a personal message for "
+        "you. Please reply when you have a moment; we'll check it's you before sharing anything."
+    )
+
+
+def reminder_text(first_name: str, installment: Installment, agreement: Agreement) -> str:
+    amount = format_money(installment.amount, agreement.currency)
+    return (
+        f"Hi {first_name}, a reminder from Parley: your payment of {amount} under agreement "
+        f"{agreement.reference} is due on {format_date(installment.due_date)}. If anything has "
+        "changed, just reply here."
+    )
+
+
+def _first_name(account: Account) -> str:
+    parts = account.name.split()
+    return parts[0] if parts else "there"
+
+
+def sent_in_last_7_days(session: Session, account: Account, now: datetime) -> int:
+    """Bot-initiated messages that count towards the cap."""
+    since = now - timedelta(days=7)
+    return session.execute(
+        sa.select(sa.func.count(OutboxMessage.id)).where(
+            OutboxMessage.account_id == account.id,
+            OutboxMessage.status.in_(_COUNTS_TOWARDS_CAP),
+            OutboxMessage.sent_at >= since,
+        )
+    ).scalar_one()
+
+
+def _decide(session: Session, account: Account, policy: Policy, now: datetime):  # type: ignore[no-untyped-def]
+    repo = AccountRepository(session)
+    return decide(
+        flags=set(repo.active_flags(account)),
+        account_status=account.status,
+        zone=account.timezone,
+        now=now,
+        quiet_hours=policy.quiet_hours,
+        sent_last_7_days=sent_in_last_7_days(session, account, now),
+        cap_per_7_days=policy.max_outbound_per_7_days,
+    )
+
+
+_STATUS_FOR_VERDICT = {
+    "send": "queued",
+    "schedule": "scheduled",
+    "hold": "held",
+    "block": "blocked",
+}
+
+
+def enqueue(
+    session: Session,
+    account: Account,
+    *,
+    kind: str,
+    body: str,
+    idempotency_key: str,
+    policy: Policy,
+    now: datetime,
+    installment_id: int | None = None,
+) -> tuple[OutboxMessage, bool]:
+    """Queue one message (once per key) with the decision made now; returns (row, created)."""
+    existing = session.execute(
+        sa.select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing, False
+    decision = _decide(session, account, policy, now)
+    to = f"whatsapp:{account.phone}" if account.channel == "whatsapp" else account.phone
+    message = OutboxMessage(
+        account_id=account.id,
+        kind=kind,
+        channel=account.channel,
+        to_address=to,
+        body=with_opt_out_line(body),
+        status=_STATUS_FOR_VERDICT[decision.verdict],
+        reason=decision.reason,
+        scheduled_for=decision.not_before,
+        idempotency_key=idempotency_key,
+        installment_id=installment_id,
+    )
+    session.add(message)
+    session.flush()
+    record_audit(
+        session,
+        "system",
+        f"outbox_{message.status}",
+        account_id=account.id,
+        detail={"kind": kind, "reason": decision.reason, "outbox_id": message.id},
+    )
+    return message, True
+
+
+def queue_outreach(policy: Policy, now: datetime) -> list[int]:
+    """A first-contact message for every account that has none yet; returns new ids."""
+    ids = []
+    with get_database().session() as session:
+        accounts = session.execute(sa.select(Account).order_by(Account.account_ref)).scalars().all()
+        for account in accounts:
+            message, created = enqueue(
+                session,
+                account,
+                kind="outreach",
+                body=outreach_text(_first_name(account)),
+                idempotency_key=f"outreach:{account.account_ref}",
+                policy=policy,
+                now=now,
+            )
+            if created:
+                ids.append(message.id)
+    return ids
+
+
+def queue_reminders(policy: Policy, now: datetime, days: int) -> list[int]:
+    """A reminder for each unpaid installment due within `days` days (debtor-local dates),
+    once per installment; returns the ids queued by this call."""
+    ids = []
+    with get_database().session() as session:
+        rows = session.execute(
+            sa.select(Installment, Agreement, Account)
+            .join(Agreement, Installment.agreement_id == Agreement.id)
+            .join(Account, Agreement.account_id == Account.id)
+            .where(Installment.status == "due", Agreement.status == "active")
+            .order_by(Installment.due_date, Installment.id)
+        ).all()
+        for installment, agreement, account in rows:
+            today = now.astimezone(ZoneInfo(account.timezone)).date()
+            if not (today <= installment.due_date <= today + timedelta(days=days)):
+                continue
+            message, created = enqueue(
+                session,
+                account,
+                kind="reminder",
+                body=reminder_text(_first_name(account), installment, agreement),
+                idempotency_key=f"reminder:{installment.id}",
+                policy=policy,
+                now=now,
+                installment_id=installment.id,
+            )
+            if created:
+                ids.append(message.id)
+    return ids
+
+
+class OutboxSender:
+    """Sends due messages through Twilio, re-checking the rules at send time."""
+
+    def __init__(self, client: TwilioClient | None, settings: Settings | None = None) -> None:
+        self.client = client
+        self.settings = settings or get_settings()
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> OutboxSender:
+        settings = settings or get_settings()
+        try:
+            client: TwilioClient | None = TwilioClient(
+                settings.twilio_account_sid or "",
+                settings.twilio_auth_token or "",
+                api_base=settings.twilio_api_base,
+            )
+        except TwilioConfigurationError:
+            client = None
+        return cls(client, settings)
+
+    def _status_callback(self) -> str | None:
+        base = self.settings.public_base_url
+        return f"{base}/webhooks/twilio/status" if base else None
+
+    async def dispatch(
+        self, policy: Policy, now: datetime, also_report: Sequence[int] = ()
+    ) -> list[OutboxResult]:
+        """Send every message that is due; report those and the `also_report` ones
+        (e.g. just queued as blocked) so a command can say what happened to each."""
+        database = get_database()
+        with database.session() as session:
+            pending = list(
+                session.execute(
+                    sa.select(OutboxMessage.id)
+                    .where(OutboxMessage.status.in_(("queued", "scheduled", "held")))
+                    .order_by(OutboxMessage.id)
+                ).scalars()
+            )
+        results = [await self._dispatch_one(message_id, policy, now) for message_id in pending]
+        extra = [i for i in also_report if i not in pending]
+        if extra:
+            with database.session() as session:
+                rows = session.execute(
+                    sa.select(OutboxMessage, Account)
+                    .join(Account, OutboxMessage.account_id == Account.id)
+                    .where(OutboxMessage.id.in_(extra))
+                    .order_by(OutboxMessage.id)
+                ).all()
+                results += [
+                    OutboxResult(a.account_ref, m.kind, m.status, m.reason or "", m.twilio_sid)
+                    for m, a in rows
+                ]
+        return results
+
+    async def _dispatch_one(self, message_id: int, policy: Policy, now: datetime) -> OutboxResult:
+        database = get_database()
+        with database.session() as session:
+            message = session.get(OutboxMessage, message_id)
+            assert message is not None
+            account = session.get(Account, message.account_id)
+            assert account is not None
+            ref = account.account_ref
+            if (
+                message.status == "scheduled"
+                and message.scheduled_for
+                and message.scheduled_for > now
+            ):
+                return OutboxResult(ref, message.kind, "scheduled", message.reason or "")
+            decision = _decide(session, account, policy, now)
+            if decision.verdict != "send":
+                message.status = _STATUS_FOR_VERDICT[decision.verdict]
+                message.reason = decision.reason
+                message.scheduled_for = decision.not_before
+                return OutboxResult(ref, message.kind, message.status, decision.reason)
+            if self.client is None:
+                message.reason = (
+                    "Twilio is not configured (TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN); kept queued"
+                )
+                message.status = "queued"
+                return OutboxResult(ref, message.kind, "queued", message.reason)
+            use_template = message.channel == "whatsapp" and (
+                account.last_inbound_at is None or now - account.last_inbound_at > WHATSAPP_WINDOW
+            )
+            first_name = _first_name(account)
+            snapshot = (message.to_address, message.body, message.channel, message.idempotency_key)
+            message.attempts += 1
+        to, body, channel, key = snapshot
+        sender = (
+            self.settings.twilio_whatsapp_from
+            if channel == "whatsapp"
+            else self.settings.twilio_sms_from
+        )
+        outcome: tuple[str, str, str | None, str | None]
+        if not sender:
+            env = "TWILIO_WHATSAPP_FROM" if channel == "whatsapp" else "TWILIO_SMS_FROM"
+            outcome = ("queued", f"{env} is not set; kept queued", None, None)
+        else:
+            outcome = await self._send(to, sender, body, key, use_template, first_name)
+        status, reason, sid, error_code = outcome
+        with database.session() as session:
+            message = session.get(OutboxMessage, message_id)
+            assert message is not None
+            account = session.get(Account, message.account_id)
+            assert account is not None
+            message.status = status
+            message.reason = reason
+            message.twilio_sid = sid or message.twilio_sid
+            message.error_code = error_code
+            if status == "sent":
+                message.sent_at = now
+            if error_code == str(TWILIO_RECIPIENT_OPTED_OUT):
+                repo = AccountRepository(session)
+                repo.record_event(
+                    account, "opt_out", detail={"source": "twilio", "error": error_code}
+                )
+                repo.set_flag(account, "opted_out", source="twilio", note="Twilio error 21610")
+            record_audit(
+                session,
+                "system",
+                f"outbox_{status}",
+                account_id=account.id,
+                detail={"outbox_id": message.id, "reason": reason, "twilio_sid": sid},
+            )
+        logger.info("outbox %s to %s: %s (%s)", message_id, mask_phone(to), status, reason)
+        return OutboxResult(ref, message.kind, status, reason, sid)
+
+    async def _send(
+        self, to: str, sender: str, body: str, key: str, use_template: bool, first_name: str
+    ) -> tuple[str, str, str | None, str | None]:
+        assert self.client is not None
+        template = self.settings.twilio_whatsapp_template_sid
+        callback = self._status_callback()
+        try:
+            if use_template:
+                if not template:
+                    return (
+                        "held",
+                        "WhatsApp 24-hour window closed and TWILIO_WHATSAPP_TEMPLATE_SID is not set",
+                        None,
+                        None,
+                    )
+                sent = await self.client.send(
+                    to=to, from_=sender, idempotency_key=key, content_sid=template,
+                    content_variables={"1": first_name}, status_callback=callback,
+                )  # fmt: skip
+                return (
+                    "sent",
+                    "sent the approved WhatsApp template (outside the 24-hour window)",
+                    sent.sid,
+                    None,
+                )
+            sent = await self.client.send(
+                to=to, from_=sender, idempotency_key=key, body=body, status_callback=callback
+            )
+            return ("sent", "sent", sent.sid, None)
+        except TwilioApiError as exc:
+            if exc.code == TWILIO_WHATSAPP_OUTSIDE_WINDOW and template and not use_template:
+                return await self._send(to, sender, body, key + ":template", True, first_name)
+            if exc.code == TWILIO_RECIPIENT_OPTED_OUT:
+                return (
+                    "failed",
+                    "the recipient opted out at the carrier (21610); marked opted out",
+                    None,
+                    str(exc.code),
+                )
+            if exc.retryable:
+                return (
+                    "queued",
+                    f"{exc}; will retry on the next run",
+                    None,
+                    str(exc.code) if exc.code else None,
+                )
+            return ("failed", str(exc), None, str(exc.code) if exc.code else None)
+
+
+def record_status_callback(twilio_sid: str, status: str, error_code: str | None) -> bool:
+    """Apply a signed status callback; returns False if ignored (unknown or backwards)."""
+    with get_database().session() as session:
+        message = session.execute(
+            sa.select(OutboxMessage).where(OutboxMessage.twilio_sid == twilio_sid)
+        ).scalar_one_or_none()
+        if message is None:
+            logger.info("status callback for an unknown message %s", twilio_sid)
+            return False
+        if _STATUS_RANK.get(status, -1) <= _STATUS_RANK.get(message.status, 0):
+            return False
+        message.status = status
+        if error_code:
+            message.error_code = error_code
+            if error_code == str(TWILIO_RECIPIENT_OPTED_OUT):
+                account = session.get(Account, message.account_id)
+                if account is not None:
+                    AccountRepository(session).set_flag(account, "opted_out", source="twilio")
+        record_audit(
+            session,
+            "twilio",
+            f"delivery_{status}",
+            account_id=message.account_id,
+            detail={"outbox_id": message.id},
+        )
+        return True
+
+
+def parse_now(value: str | None) -> datetime:
+    """`--now` for commands: an ISO time with its offset (tests and dry runs), or now."""
+    if not value:
+        return utcnow()
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(
+            f"--now needs a UTC offset, like 2026-11-28T22:00:00-05:00 (got {value!r})"
+        )
+    return moment.astimezone(timezone.utc)
+
+
+__all__ = [
+    "OutboxResult",
+    "OutboxSender",
+    "date",
+    "parse_now",
+    "queue_outreach",
+    "queue_reminders",
+    "record_status_callback",
+]
