@@ -70,7 +70,8 @@ def runtime_endpoints(action_port: int) -> Path:
     config["action_endpoint"] = {"url": f"http://localhost:{action_port}/webhook"}
     run_dir = PROJECT_ROOT / "var" / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / "endpoints.yml"
+    # One file per action port, so two servers (a dev one and a test one) never clash.
+    path = run_dir / f"endpoints-{action_port}.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 

@@ -1,0 +1,170 @@
+"""A real Parley (Rasa server + action server, trained model) on a throwaway database.
+
+Started once per test session with `parley serve` on free ports; conversations go over
+real HTTP to the REST and Twilio webhooks; outcomes are read back with the `parley` CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.settings import PROJECT_ROOT
+
+MODEL = PROJECT_ROOT / "models" / "parley.tar.gz"
+TWILIO_TOKEN = "e2e-auth-token"
+DOB = "1985-03-14"
+BALANCE = "1200.00"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def phone(n: int) -> str:
+    """A valid US number per test conversation (+1 202 555 0100-0199)."""
+    return f"+1202555{100 + n:04d}"
+
+
+@dataclass
+class RunningBot:
+    rasa_url: str
+    env: dict[str, str]
+    database_url: str
+    output: list[str]
+
+    def chat(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[str]:
+        """One debtor message over POST /webhooks/rest/webhook; the bot's texts back."""
+        body: dict[str, Any] = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
+        request = urllib.request.Request(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:
+            assert response.status == 200
+            return [m.get("text", "") for m in json.load(response)]
+
+    def talk(self, sender: str, *texts: str) -> list[list[str]]:
+        return [self.chat(sender, t) for t in texts]
+
+    def parley(self, *args: str) -> Any:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout) if "--json" in args else result.stdout
+
+    def account(self, ref: str) -> dict[str, Any]:
+        return self.parley("accounts", "show", ref, "--json")
+
+    def agreements(self, ref: str) -> list[dict[str, Any]]:
+        return [a for a in self.parley("agreements", "list", "--json") if a["account_ref"] == ref]
+
+    def tracker(self, sender: str) -> dict[str, Any]:
+        with urllib.request.urlopen(
+            f"{self.rasa_url}/conversations/{sender}/tracker", timeout=60
+        ) as r:
+            return json.load(r)
+
+
+def _accounts_csv(path: Path, count: int) -> None:
+    rows = ["account_ref,name,phone,balance,currency,timezone,dob,creditor"]
+    for n in range(count):
+        rows.append(
+            f"E2E-{n:02d},Maria Lopez,{phone(n)},{BALANCE},USD,America/New_York,{DOB},Northwind Clinic"
+        )
+    path.write_text("\n".join(rows) + "\n")
+
+
+@pytest.fixture(scope="session")
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
+    if not MODEL.exists():
+        pytest.fail(
+            f"no trained model at {MODEL}: run `make test` (it trains first) or `parley train`"
+        )
+    workdir = tmp_path_factory.mktemp("e2e")
+    rasa_port, action_port = free_port(), free_port()
+    database_url = f"sqlite:///{workdir / 'parley.db'}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_ACCOUNT_SID": "ACe2e",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{rasa_port}",
+        "RASA_TELEMETRY_ENABLED": "false",
+    }
+    env.pop("PARLEY_DEBUG", None)
+    csv = workdir / "accounts.csv"
+    _accounts_csv(csv, 60)
+    imported = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "accounts", "import", str(csv)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert imported.returncode == 0, imported.stderr
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "serve",
+            "--rasa-port",
+            str(rasa_port),
+            "--action-port",
+            str(action_port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    output: list[str] = []
+    ready = threading.Event()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line.rstrip())
+            if "[parley] ready" in line:
+                ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + 300
+    while not ready.is_set():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("parley serve did not become ready:\n" + "\n".join(output[-40:]))
+        time.sleep(0.5)
+    try:
+        yield RunningBot(f"http://127.0.0.1:{rasa_port}", env, database_url, output)
+    finally:
+        process.send_signal(signal.SIGINT)  # what Ctrl-C does
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
