@@ -243,3 +243,20 @@ async def test_hardship_is_reflected_before_money(accounts: str, domain: dict[st
     assert responses(messages)[:2] == ["utter_reflect_job_loss", "utter_hardship_support"]
     assert slots_set(events)["next_step"] == "finances"
     assert account_state()["events"][-1]["detail"] == {"kind": "job_loss"}
+
+
+async def test_an_unclear_yes_stores_nothing(accounts: str, domain: dict[str, Any]) -> None:
+    events, _ = await run_action(ActionPresentOffers(), make_tracker(slots=BUDGET), domain)
+    slots = {
+        **BUDGET,
+        "offers": slots_set(events)["offers"],
+        "proposal": slots_set(events)["offers"][0],
+    }
+    events, messages = await run_action(
+        ActionRespond(),
+        make_tracker(slots=slots, events=[user_event("yes but can i start later?", "affirm")]),
+        domain,
+    )
+    assert "reply YES" in messages[0]["text"]
+    assert "proposal" not in slots_set(events)  # the terms stay on the table
+    assert agreements_count() == 0

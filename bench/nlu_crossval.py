@@ -1,0 +1,348 @@
+"""NLU quality benchmark: 5-fold cross-validation and a held-out set, into reports/nlu/.
+
+For each fold the full NLU pipeline in config.yml is trained on 4/5 of data/nlu and
+parses the other 1/5; intents and emotions are scored with macro-F1 and confusion
+matrices. Then a model trained on all of data/nlu parses tests/nlu/holdout.yml, messages
+written independently of the training data, including unrelated chatter that must never
+read as agreement (affirm, pay_in_full, offer_payment).
+
+    make crossval            # or: python -m bench.nlu_crossval [--folds 5] [--skip-cv]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+
+from bot.settings import PROJECT_ROOT  # noqa: E402
+
+REPORT_DIR = PROJECT_ROOT / "reports" / "nlu"
+AGREEMENT_INTENTS = ("affirm", "pay_in_full", "offer_payment")
+
+
+def quiet_rasa() -> None:
+    """Rasa logs every parse at debug level; a benchmark prints its own progress."""
+    import logging
+
+    logging.getLogger().setLevel(logging.WARNING)
+    for name in ("rasa", "tensorflow", "absl", "matplotlib"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        import structlog
+
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    except (ImportError, AttributeError):
+        pass
+
+
+def log(message: str) -> None:
+    print(f"[crossval {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def load_examples(path: Path) -> list[Any]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return list(load_data(str(path)).intent_examples)
+
+
+def emotion_of(message: Any) -> str:
+    from bot.nlu.emotion import emotion_label
+
+    return emotion_label(message) or "neutral"
+
+
+def write_training_file(examples: Sequence[Any], extra: Any, path: Path) -> None:
+    """A training file with these examples plus the lookup tables/regexes of the full data."""
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    data = TrainingData(
+        training_examples=list(examples),
+        lookup_tables=extra.lookup_tables,
+        regex_features=extra.regex_features,
+        entity_synonyms=extra.entity_synonyms,
+    )
+    path.write_text(RasaYAMLWriter().dumps(data))
+
+
+def train_nlu_model(data_file: Path, out_dir: Path, name: str) -> Path:
+    from rasa.model_training import train_nlu
+
+    model = train_nlu(
+        config=str(PROJECT_ROOT / "config.yml"),
+        nlu_data=str(data_file),
+        output=str(out_dir),
+        fixed_model_name=name,
+        domain=str(PROJECT_ROOT / "domain.yml"),
+    )
+    if not model:
+        raise RuntimeError(f"training on {data_file} produced no model")
+    return Path(model)
+
+
+def parse_all(model_path: Path, texts: Sequence[str]) -> list[dict[str, Any]]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model_path))
+
+    async def run() -> list[dict[str, Any]]:
+        return [await agent.parse_message(text) for text in texts]
+
+    return asyncio.run(run())
+
+
+def scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
+    from sklearn.metrics import accuracy_score, classification_report, f1_score
+
+    labels = sorted(set(y_true) | set(y_pred))
+    return {
+        "macro_f1": round(
+            float(f1_score(y_true, y_pred, labels=sorted(set(y_true)), average="macro")), 4
+        ),
+        "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
+        "per_label": classification_report(
+            y_true, y_pred, labels=labels, output_dict=True, zero_division=0
+        ),
+    }
+
+
+def confusion_png(y_true: Sequence[str], y_pred: Sequence[str], title: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    labels = sorted(set(y_true) | set(y_pred))
+    size = max(6, len(labels) * 0.45)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ConfusionMatrixDisplay.from_predictions(
+        y_true, y_pred, labels=labels, ax=ax, xticks_rotation="vertical", colorbar=False
+    )
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def evaluate(examples: Sequence[Any], parsed: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    rows: dict[str, list[Any]] = {
+        "intent_true": [],
+        "intent_pred": [],
+        "emotion_true": [],
+        "emotion_pred": [],
+        "errors": [],
+    }
+    for message, result in zip(examples, parsed):
+        intent_true, emotion_true = message.get("intent"), emotion_of(message)
+        intent_pred = (result.get("intent") or {}).get("name") or "none"
+        emotion_pred = (result.get("emotion") or {}).get("name") or "none"
+        rows["intent_true"].append(intent_true)
+        rows["intent_pred"].append(intent_pred)
+        rows["emotion_true"].append(emotion_true)
+        rows["emotion_pred"].append(emotion_pred)
+        if intent_pred != intent_true or emotion_pred != emotion_true:
+            rows["errors"].append(
+                {
+                    "text": message.get("text"),
+                    "intent": [intent_true, intent_pred],
+                    "emotion": [emotion_true, emotion_pred],
+                }
+            )
+    return rows
+
+
+def cross_validate(folds: int, workdir: Path) -> dict[str, Any]:
+    from rasa.shared.nlu.training_data.loading import load_data
+    from sklearn.model_selection import StratifiedKFold
+
+    full = load_data(str(PROJECT_ROOT / "data" / "nlu"))
+    examples = list(full.intent_examples)
+    labels = [m.get("intent") for m in examples]
+    log(f"{len(examples)} examples, {len(set(labels))} intents, {folds} folds")
+    totals: dict[str, list[Any]] = {
+        "intent_true": [],
+        "intent_pred": [],
+        "emotion_true": [],
+        "emotion_pred": [],
+        "errors": [],
+    }
+    per_fold = []
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=42)
+    for fold, (train_idx, test_idx) in enumerate(splitter.split(examples, labels), start=1):
+        started = time.monotonic()
+        data_file = workdir / f"fold{fold}.yml"
+        write_training_file([examples[i] for i in train_idx], full, data_file)
+        log(f"fold {fold}/{folds}: training on {len(train_idx)} examples")
+        model = train_nlu_model(data_file, workdir, f"fold{fold}")
+        test = [examples[i] for i in test_idx]
+        rows = evaluate(test, parse_all(model, [m.get("text") for m in test]))
+        for key in totals:
+            totals[key] += rows[key]
+        fold_scores = {
+            "fold": fold,
+            "intent_macro_f1": scores(rows["intent_true"], rows["intent_pred"])["macro_f1"],
+            "emotion_macro_f1": scores(rows["emotion_true"], rows["emotion_pred"])["macro_f1"],
+            "seconds": round(time.monotonic() - started),
+        }
+        per_fold.append(fold_scores)
+        log(
+            f"fold {fold}: intent macro-F1 {fold_scores['intent_macro_f1']}, emotion macro-F1 {fold_scores['emotion_macro_f1']} ({fold_scores['seconds']} s)"
+        )
+        shutil.rmtree(model, ignore_errors=True) if model.is_dir() else model.unlink(
+            missing_ok=True
+        )
+    return {"totals": totals, "per_fold": per_fold}
+
+
+def holdout(workdir: Path) -> dict[str, Any]:
+    from bot.training import model_is_current, MODEL_PATH
+
+    if model_is_current():
+        model = MODEL_PATH
+        log(f"held-out set: using the current model {MODEL_PATH.name}")
+    else:
+        log("held-out set: the model in models/ is stale; training an NLU model on all data")
+        model = train_nlu_model(PROJECT_ROOT / "data" / "nlu", workdir, "full")
+    examples = load_examples(PROJECT_ROOT / "tests" / "nlu" / "holdout.yml")
+    parsed = parse_all(model, [m.get("text") for m in examples])
+    rows = evaluate(examples, parsed)
+    chatter_as_agreement = [
+        {"text": m.get("text"), "predicted": p["intent"]["name"]}
+        for m, p in zip(examples, parsed)
+        if m.get("intent") == "out_of_scope"
+        and (p.get("intent") or {}).get("name") in AGREEMENT_INTENTS
+    ]
+    agreement_false_positives = [
+        {"text": m.get("text"), "true": m.get("intent"), "predicted": p["intent"]["name"]}
+        for m, p in zip(examples, parsed)
+        if (p.get("intent") or {}).get("name") in AGREEMENT_INTENTS
+        and m.get("intent") not in AGREEMENT_INTENTS
+    ]
+    return {
+        "rows": rows,
+        "chatter_as_agreement": chatter_as_agreement,
+        "agreement_false_positives": agreement_false_positives,
+        "count": len(examples),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="NLU cross-validation and held-out evaluation")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--skip-cv", action="store_true", help="only the held-out evaluation")
+    args = parser.parse_args(argv)
+    os.chdir(PROJECT_ROOT)
+    quiet_rasa()
+    from bot.training import build_spacy_model_if_needed
+
+    build_spacy_model_if_needed()
+    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    summary: dict[str, Any] = {
+        "generated": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "config": "config.yml",
+    }
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="parley-cv-") as tmp:
+        workdir = Path(tmp)
+        if not args.skip_cv:
+            cv = cross_validate(args.folds, workdir)
+            t = cv["totals"]
+            intent, emotion = (
+                scores(t["intent_true"], t["intent_pred"]),
+                scores(t["emotion_true"], t["emotion_pred"]),
+            )
+            (REPORT_DIR / "intent_report.json").write_text(json.dumps(intent, indent=2))
+            (REPORT_DIR / "emotion_report.json").write_text(json.dumps(emotion, indent=2))
+            (REPORT_DIR / "cv_errors.json").write_text(
+                json.dumps(t["errors"], indent=2, ensure_ascii=False)
+            )
+            confusion_png(
+                t["intent_true"],
+                t["intent_pred"],
+                "Intents, 5-fold CV",
+                REPORT_DIR / "intent_confusion.png",
+            )
+            confusion_png(
+                t["emotion_true"],
+                t["emotion_pred"],
+                "Emotions, 5-fold CV",
+                REPORT_DIR / "emotion_confusion.png",
+            )
+            summary["cross_validation"] = {
+                "folds": args.folds,
+                "examples": len(t["intent_true"]),
+                "intent_macro_f1": intent["macro_f1"],
+                "intent_accuracy": intent["accuracy"],
+                "emotion_macro_f1": emotion["macro_f1"],
+                "emotion_accuracy": emotion["accuracy"],
+                "per_fold": cv["per_fold"],
+            }
+        result = holdout(workdir)
+        rows = result["rows"]
+        intent, emotion = (
+            scores(rows["intent_true"], rows["intent_pred"]),
+            scores(rows["emotion_true"], rows["emotion_pred"]),
+        )
+        (REPORT_DIR / "holdout_intent_report.json").write_text(json.dumps(intent, indent=2))
+        (REPORT_DIR / "holdout_emotion_report.json").write_text(json.dumps(emotion, indent=2))
+        (REPORT_DIR / "holdout_errors.json").write_text(
+            json.dumps(rows["errors"], indent=2, ensure_ascii=False)
+        )
+        confusion_png(
+            rows["intent_true"],
+            rows["intent_pred"],
+            "Intents, held-out",
+            REPORT_DIR / "holdout_intent_confusion.png",
+        )
+        summary["holdout"] = {
+            "examples": result["count"],
+            "intent_macro_f1": intent["macro_f1"],
+            "intent_accuracy": intent["accuracy"],
+            "emotion_macro_f1": emotion["macro_f1"],
+            "emotion_accuracy": emotion["accuracy"],
+            "out_of_scope_read_as_agreement": result["chatter_as_agreement"],
+            "any_message_wrongly_read_as_agreement": result["agreement_false_positives"],
+        }
+    summary["seconds"] = round(time.monotonic() - started)
+    (REPORT_DIR / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+    lines = ["# NLU quality", ""]
+    if "cross_validation" in summary:
+        cv_summary = summary["cross_validation"]
+        lines += [
+            f"5-fold cross-validation on {cv_summary['examples']} examples:",
+            f"- intent macro-F1 **{cv_summary['intent_macro_f1']}** (accuracy {cv_summary['intent_accuracy']})",
+            f"- emotion macro-F1 **{cv_summary['emotion_macro_f1']}** (accuracy {cv_summary['emotion_accuracy']})",
+            "",
+        ]
+    h = summary["holdout"]
+    lines += [
+        f"Held-out set ({h['examples']} messages written apart from the training data):",
+        f"- intent macro-F1 **{h['intent_macro_f1']}** (accuracy {h['intent_accuracy']})",
+        f"- emotion macro-F1 **{h['emotion_macro_f1']}** (accuracy {h['emotion_accuracy']})",
+        f"- unrelated chatter read as agreement: {len(h['out_of_scope_read_as_agreement'])}",
+        f"- any message wrongly read as agreement: {len(h['any_message_wrongly_read_as_agreement'])}",
+        "",
+        f"Took {summary['seconds']} s. Details: the JSON reports and confusion matrices beside this file.",
+    ]
+    (REPORT_DIR / "summary.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
