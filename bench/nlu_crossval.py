@@ -19,7 +19,6 @@ import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -147,7 +146,7 @@ def evaluate(examples: Sequence[Any], parsed: Sequence[dict[str, Any]]) -> dict[
         "emotion_pred": [],
         "errors": [],
     }
-    for message, result in zip(examples, parsed):
+    for message, result in zip(examples, parsed, strict=True):
         intent_true, emotion_true = message.get("intent"), emotion_of(message)
         intent_pred = (result.get("intent") or {}).get("name") or "none"
         emotion_pred = (result.get("emotion") or {}).get("name") or "none"
@@ -210,7 +209,7 @@ def cross_validate(folds: int, workdir: Path) -> dict[str, Any]:
 
 
 def holdout(workdir: Path) -> dict[str, Any]:
-    from bot.training import model_is_current, MODEL_PATH
+    from bot.training import MODEL_PATH, model_is_current
 
     if model_is_current():
         model = MODEL_PATH
@@ -223,13 +222,13 @@ def holdout(workdir: Path) -> dict[str, Any]:
     rows = evaluate(examples, parsed)
     chatter_as_agreement = [
         {"text": m.get("text"), "predicted": p["intent"]["name"]}
-        for m, p in zip(examples, parsed)
+        for m, p in zip(examples, parsed, strict=True)
         if m.get("intent") == "out_of_scope"
         and (p.get("intent") or {}).get("name") in AGREEMENT_INTENTS
     ]
     agreement_false_positives = [
         {"text": m.get("text"), "true": m.get("intent"), "predicted": p["intent"]["name"]}
-        for m, p in zip(examples, parsed)
+        for m, p in zip(examples, parsed, strict=True)
         if (p.get("intent") or {}).get("name") in AGREEMENT_INTENTS
         and m.get("intent") not in AGREEMENT_INTENTS
     ]

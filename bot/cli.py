@@ -111,7 +111,9 @@ def cmd_accounts_list(args: argparse.Namespace) -> int:
         print("No accounts yet. Import some with: parley accounts import FILE.csv")
     for row in rows:
         flags = ",".join(row["flags"]) or "-"
-        print(f"{row['account_ref']:<16} {row['balance']:>12} {row['currency']}  {row['status']:<13} {flags}")
+        print(
+            f"{row['account_ref']:<16} {row['balance']:>12} {row['currency']}  {row['status']:<13} {flags}"
+        )
     return 0
 
 
@@ -177,8 +179,11 @@ def cmd_quote(args: argparse.Namespace) -> int:
     for number, option in enumerate(quote.options, start=1):
         schedule = option.schedule
         if option.kind == "full":
-            print(f"{number}. Pay in full: {format_money(option.total, option.currency)} on {schedule[0].due_date}")
+            print(
+                f"{number}. Pay in full: {format_money(option.total, option.currency)} on {schedule[0].due_date}"
+            )
         elif option.kind == "installment":
+            assert option.frequency is not None
             print(
                 f"{number}. {len(schedule)} {option.frequency.value} payments of "
                 f"{format_money(schedule[0].amount, option.currency)} from {schedule[0].due_date} "
@@ -211,7 +216,9 @@ def _print_outbox_results(results: list[Any], what: str) -> None:
     print("; ".join(f"{n} {status}" for status, n in sorted(counts.items())))
 
 
-def _run_outbox(queue: Callable[..., list[int]], what: str, args: argparse.Namespace, **kwargs: Any) -> int:
+def _run_outbox(
+    queue: Callable[..., list[int]], what: str, args: argparse.Namespace, **kwargs: Any
+) -> int:
     import asyncio
 
     from bot.messaging.outbox import OutboxSender, parse_now
@@ -316,7 +323,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--balance", required=True, type=_decimal_arg("--balance"))
     p.add_argument("--income", required=True, type=_decimal_arg("--income"), help="monthly income")
     p.add_argument(
-        "--expenses", required=True, type=_decimal_arg("--expenses"), help="monthly essential expenses"
+        "--expenses",
+        required=True,
+        type=_decimal_arg("--expenses"),
+        help="monthly essential expenses",
     )
     p.add_argument("--policy", help="policy YAML (default: POLICY_FILE or policies/default.yml)")
     p.add_argument("--currency", default="USD")
@@ -326,11 +336,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_quote)
 
     now_help = "act as if it were this time (ISO with offset); for dry runs and tests"
-    p = sub.add_parser("outreach", help="send first-contact messages to accounts that have none yet")
+    p = sub.add_parser(
+        "outreach", help="send first-contact messages to accounts that have none yet"
+    )
     p.add_argument("--now", help=now_help)
     p.set_defaults(func=cmd_outreach)
     p = sub.add_parser("remind", help="send reminders for installments due soon")
-    p.add_argument("--days", type=int, default=3, help="installments due within this many days (default 3)")
+    p.add_argument(
+        "--days", type=int, default=3, help="installments due within this many days (default 3)"
+    )
     p.add_argument("--now", help=now_help)
     p.set_defaults(func=cmd_remind)
     outbox = sub.add_parser("outbox", help="the queue of bot-initiated messages")

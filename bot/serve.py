@@ -6,6 +6,7 @@ printed once both answer; Ctrl-C (or SIGTERM) stops everything cleanly.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -186,10 +187,8 @@ def serve(rasa_port: int = 5005, action_port: int = 5055, model: str | None = No
 def _stop_all(children: list[Child]) -> None:
     for child in children:
         if child.process and child.process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
     deadline = time.monotonic() + 15
     for child in children:
         if child.process is None:
@@ -197,10 +196,8 @@ def _stop_all(children: list[Child]) -> None:
         try:
             child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             child.process.wait()
         for thread in child.threads:
             thread.join(timeout=2)

@@ -24,13 +24,17 @@ def _postgres_available() -> str | None:
     global _postgres_reason
     if _postgres_reason is None:
         try:
-            engine = sa.create_engine(POSTGRES_ADMIN_URL, future=True, connect_args={"connect_timeout": 3})
+            engine = sa.create_engine(
+                POSTGRES_ADMIN_URL, future=True, connect_args={"connect_timeout": 3}
+            )
             with engine.connect() as conn:
                 conn.execute(sa.text("select 1"))
             engine.dispose()
             _postgres_reason = ""
         except Exception as exc:  # noqa: BLE001
-            _postgres_reason = f"PostgreSQL at {POSTGRES_ADMIN_URL} does not answer: {type(exc).__name__}"
+            _postgres_reason = (
+                f"PostgreSQL at {POSTGRES_ADMIN_URL} does not answer: {type(exc).__name__}"
+            )
     return _postgres_reason or None
 
 

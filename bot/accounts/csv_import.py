@@ -59,9 +59,7 @@ class AccountImportError(ValueError):
         self.errors = errors
         shown = "; ".join(str(e) for e in errors[:20])
         more = f" (and {len(errors) - 20} more)" if len(errors) > 20 else ""
-        super().__init__(
-            f"{source}: {len(errors)} problem(s), nothing imported: {shown}{more}"
-        )
+        super().__init__(f"{source}: {len(errors)} problem(s), nothing imported: {shown}{more}")
 
 
 def normalise_phone(raw: str) -> str:
@@ -226,7 +224,9 @@ def parse_accounts(lines: Iterable[str], source: str, today: date) -> list[Accou
                 continue
             if row.account_ref in seen:
                 errors.append(
-                    RowError(line, f"account_ref {row.account_ref} repeats line {seen[row.account_ref]}")
+                    RowError(
+                        line, f"account_ref {row.account_ref} repeats line {seen[row.account_ref]}"
+                    )
                 )
                 continue
             seen[row.account_ref] = line
@@ -247,7 +247,9 @@ def read_accounts_file(path: Path, today: date) -> list[AccountRow]:
     except FileNotFoundError:
         raise AccountImportError(str(path), [RowError(0, "file not found")]) from None
     except OSError as exc:
-        raise AccountImportError(str(path), [RowError(0, f"cannot read the file ({exc.strerror})")]) from None
+        raise AccountImportError(
+            str(path), [RowError(0, f"cannot read the file ({exc.strerror})")]
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -78,11 +78,8 @@ def parse_form(raw_body: bytes) -> dict[str, str]:
 
 def signed_url(request: Request) -> str:
     """The URL Twilio signed: PUBLIC_BASE_URL + path + query (proxies change the host)."""
-    base = get_settings().public_base_url
-    if base:
-        url = base + request.path
-    else:
-        url = f"{request.scheme}://{request.host}{request.path}"
+    base = get_settings().public_base_url or f"{request.scheme}://{request.host}"
+    url = base + request.path
     if request.query_string:
         url += "?" + request.query_string
     return url

@@ -417,14 +417,3 @@ def parse_now(value: str | None) -> datetime:
             f"--now needs a UTC offset, like 2026-11-28T22:00:00-05:00 (got {value!r})"
         )
     return moment.astimezone(timezone.utc)
-
-
-__all__ = [
-    "OutboxResult",
-    "OutboxSender",
-    "date",
-    "parse_now",
-    "queue_outreach",
-    "queue_reminders",
-    "record_status_callback",
-]

@@ -169,7 +169,9 @@ class EmotionClassifier(GraphComponent):
                 "the NLU data needs examples labelled with at least two emotions "
                 "(metadata: {emotion: ...}); see docs/trainers.md"
             )
-        pipeline = build_emotion_pipeline(float(self._config["C"]), int(self._config["random_seed"]))
+        pipeline = build_emotion_pipeline(
+            float(self._config["C"]), int(self._config["random_seed"])
+        )
         pipeline.fit(texts, labels)
         self._pipeline = pipeline
         with self._model_storage.write_to(self._resource) as directory:
@@ -196,9 +198,12 @@ class EmotionClassifier(GraphComponent):
 
     def predict(self, text: str) -> tuple[str, float]:
         """The emotion of one text and the classifier's confidence in it."""
-        if self._pipeline is None or not text or _WORDLESS.match(text) and not style_features(
-            [text]
-        )[0, 4:].any():
+        if (
+            self._pipeline is None
+            or not text
+            or _WORDLESS.match(text)
+            and not style_features([text])[0, 4:].any()
+        ):
             return "neutral", 1.0
         probabilities = self._pipeline.predict_proba([text[:_MAX_CHARS]])[0]
         best = int(np.argmax(probabilities))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import declarative_base, relationship
 
 from bot.storage.types import Money, UTCDateTime, utcnow
 
-Base = declarative_base()
+# Typed as Any: SQLAlchemy 1.4's declarative base is dynamic (no mypy plugin needed).
+Base: Any = declarative_base()
 
 # Account statuses. Flags carry the detail; the status is what an operator filters on.
 ACCOUNT_STATUSES = ("active", "in_agreement", "paused", "opted_out", "closed")

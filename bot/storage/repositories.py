@@ -98,7 +98,9 @@ class AccountRepository:
         )
 
     def all(self) -> Sequence[Account]:
-        return self.session.execute(sa.select(Account).order_by(Account.account_ref)).scalars().all()
+        return (
+            self.session.execute(sa.select(Account).order_by(Account.account_ref)).scalars().all()
+        )
 
     def upsert_many(self, rows: Iterable[Any], *, actor: str = "cli") -> ImportSummary:
         """Insert new accounts and update changed ones, keyed by account_ref."""

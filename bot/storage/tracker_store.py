@@ -48,8 +48,8 @@ class ParleyTrackerStore(SQLTrackerStore):
         if url.startswith("sqlite"):
             # Rasa's engine has no busy timeout; the action server and CLI write to the
             # same file, so swap in ours (WAL + busy timeout), keeping the 1.x API Rasa uses.
-            self.engine.dispose()
-            self.engine = create_db_engine(url, future=False)
+            self.engine.dispose()  # type: ignore[has-type]
+            self.engine = create_db_engine(url, future=False)  # type: ignore[has-type]
             self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:

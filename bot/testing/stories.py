@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     failed = os.path.join(args.out, "failed_test_stories.yml")
-    if os.path.exists(failed) and "None of the test stories failed" not in open(failed).read():
+    if os.path.exists(failed) and "None of the test stories failed" not in Path(failed).read_text():
         print(f"Some test stories failed: see {failed}", file=sys.stderr)
         return 1
     return 0

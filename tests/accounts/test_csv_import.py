@@ -22,8 +22,10 @@ def parse(text: str):  # type: ignore[no-untyped-def]
 
 def test_good_rows_are_normalised() -> None:
     rows = parse(
-        HEADER + ",channel,creditor,due_date\n"
-        + GOOD + ",whatsapp,Acme Clinic,2026-10-01\n"
+        HEADER
+        + ",channel,creditor,due_date\n"
+        + GOOD
+        + ",whatsapp,Acme Clinic,2026-10-01\n"
         + "A-2,Li Wei,+1 (415) 555-2671,75,usd,Europe/London,1990-12-31,,,\n"
     )
     assert [r.account_ref for r in rows] == ["A-1", "A-2"]
@@ -37,10 +39,22 @@ def test_good_rows_are_normalised() -> None:
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        ("A-9,Bob,2025550143,10,USD,America/New_York,1985-03-04", "phone must be in international format"),
-        ("A-9,Bob,+15551234567,10,USD,America/New_York,1985-03-04", "phone is not a valid phone number"),
-        ("A-9,Bob,+12025550143,-5,USD,America/New_York,1985-03-04", "balance must be greater than zero"),
-        ("A-9,Bob,+12025550143,0,USD,America/New_York,1985-03-04", "balance must be greater than zero"),
+        (
+            "A-9,Bob,2025550143,10,USD,America/New_York,1985-03-04",
+            "phone must be in international format",
+        ),
+        (
+            "A-9,Bob,+15551234567,10,USD,America/New_York,1985-03-04",
+            "phone is not a valid phone number",
+        ),
+        (
+            "A-9,Bob,+12025550143,-5,USD,America/New_York,1985-03-04",
+            "balance must be greater than zero",
+        ),
+        (
+            "A-9,Bob,+12025550143,0,USD,America/New_York,1985-03-04",
+            "balance must be greater than zero",
+        ),
         ("A-9,Bob,+12025550143,ten,USD,America/New_York,1985-03-04", "balance must be a number"),
         ("A-9,Bob,+12025550143,10.555,USD,America/New_York,1985-03-04", "two decimal places"),
         ("A-9,Bob,+12025550143,NaN,USD,America/New_York,1985-03-04", "balance must be a number"),
@@ -100,7 +114,9 @@ def test_file_level_problems(tmp_path: Path) -> None:
 
 
 def test_untrusted_text_is_kept_but_control_characters_refused() -> None:
-    rows = parse(HEADER + "\n" + 'A-1,"=cmd|\' /C calc\'!A0 <b>x</b>",+12025550143,1,USD,UTC,1985-03-04\n')
+    rows = parse(
+        HEADER + "\n" + "A-1,\"=cmd|' /C calc'!A0 <b>x</b>\",+12025550143,1,USD,UTC,1985-03-04\n"
+    )
     assert rows[0].name.startswith("=cmd")
     with pytest.raises(AccountImportError, match="printable"):
         parse(HEADER + "\n" + "A-1,Bad\x07Name,+12025550143,1,USD,UTC,1985-03-04\n")

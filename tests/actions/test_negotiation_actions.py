@@ -12,8 +12,8 @@ from actions.respond import ActionRespond
 from bot.negotiation import Finances, Frequency, Option, affordable_installment, load_policy
 from bot.settings import get_settings
 from tests.actions.conftest import (
-    agreements_count,
     account_state,
+    agreements_count,
     make_tracker,
     responses,
     run_action,

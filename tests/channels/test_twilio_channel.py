@@ -65,7 +65,9 @@ FORM = {
 }
 
 
-async def test_signed_message_reaches_the_bot_once(app_and_recorder: tuple[Sanic, Recorder]) -> None:
+async def test_signed_message_reaches_the_bot_once(
+    app_and_recorder: tuple[Sanic, Recorder],
+) -> None:
     app, recorder = app_and_recorder
     _, first = await app.asgi_client.post(PATH, **signed(FORM))
     _, second = await app.asgi_client.post(PATH, **signed(FORM))
@@ -76,7 +78,9 @@ async def test_signed_message_reaches_the_bot_once(app_and_recorder: tuple[Sanic
     assert message.message_id == "SM1" and message.metadata["channel"] == "sms"
 
 
-async def test_blank_values_are_part_of_the_signature(app_and_recorder: tuple[Sanic, Recorder]) -> None:
+async def test_blank_values_are_part_of_the_signature(
+    app_and_recorder: tuple[Sanic, Recorder],
+) -> None:
     app, recorder = app_and_recorder
     without_blank = {k: v for k, v in FORM.items() if v}
     request = signed(without_blank)

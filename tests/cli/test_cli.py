@@ -21,7 +21,9 @@ ROWS = (
 )
 
 
-def parley(*args: str, database_url: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def parley(
+    *args: str, database_url: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url}
     env.pop("PARLEY_DEBUG", None)
     return subprocess.run(
@@ -54,7 +56,9 @@ def test_import_twice_does_not_duplicate(csv_file: Path, database_url: str) -> N
 
 def test_one_bad_row_writes_nothing_and_names_the_line(tmp_path: Path, database_url: str) -> None:
     path = tmp_path / "bad.csv"
-    path.write_text(HEADER + ROWS + "A-3,Bad Balance,+16175550123,-20,USD,America/Chicago,1970-01-01\n")
+    path.write_text(
+        HEADER + ROWS + "A-3,Bad Balance,+16175550123,-20,USD,America/Chicago,1970-01-01\n"
+    )
     result = parley("accounts", "import", str(path), database_url=database_url)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1, result.stderr  # one clear line, no traceback
@@ -80,9 +84,7 @@ def test_agreements_list_empty_json(database_url: str) -> None:
 
 
 def test_database_down_is_one_clear_line(tmp_path: Path) -> None:
-    result = parley(
-        "accounts", "list", database_url="postgresql://nobody@127.0.0.1:1/none"
-    )
+    result = parley("accounts", "list", database_url="postgresql://nobody@127.0.0.1:1/none")
     assert result.returncode == 1
     assert "cannot reach the database" in result.stderr
     assert "Traceback" not in result.stderr
@@ -115,9 +117,15 @@ def test_quote_prints_policy_compliant_options(sqlite_url: str) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--balance", "-5", "--income", "2000", "--expenses", "100"], "--balance must be greater than zero"),
+        (
+            ["--balance", "-5", "--income", "2000", "--expenses", "100"],
+            "--balance must be greater than zero",
+        ),
         (["--balance", "100", "--income", "1000", "--expenses", "1700"], "are more than --income"),
-        (["--balance", "lots", "--income", "2000", "--expenses", "100"], "--balance must be a number"),
+        (
+            ["--balance", "lots", "--income", "2000", "--expenses", "100"],
+            "--balance must be a number",
+        ),
         (["--balance", "100", "--income", "2k", "--expenses", "100"], "--income must be a number"),
     ],
 )

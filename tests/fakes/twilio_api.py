@@ -35,7 +35,9 @@ class FakeTwilioApi:
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def fail_next(self, status: int, code: int | None = None, message: str = "scripted failure") -> None:
+    def fail_next(
+        self, status: int, code: int | None = None, message: str = "scripted failure"
+    ) -> None:
         self.script.append((status, {"code": code, "message": message, "status": status}))
 
     @property
@@ -60,7 +62,12 @@ class FakeTwilioApi:
                     sid = base64.b64decode(auth[6:]).decode().split(":", 1)[0]
                 with api._lock:
                     api.requests.append(
-                        RecordedRequest(self.path, dict(parse_qsl(body, keep_blank_values=True)), dict(self.headers), sid)
+                        RecordedRequest(
+                            self.path,
+                            dict(parse_qsl(body, keep_blank_values=True)),
+                            dict(self.headers),
+                            sid,
+                        )
                     )
                     status, payload = api.script.pop(0) if api.script else (201, None)
                     if payload is None:

@@ -24,5 +24,7 @@ def test_migrate_is_idempotent(db: Database) -> None:
     db.migrate()
     db.migrate()
     with db.engine.connect() as connection:
-        version = connection.execute(sa.text("select version_num from alembic_version")).scalar_one()
+        version = connection.execute(
+            sa.text("select version_num from alembic_version")
+        ).scalar_one()
     assert version == "0001"

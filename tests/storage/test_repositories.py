@@ -136,7 +136,11 @@ def test_agreement_is_stored_once_per_key(db: Database) -> None:
         rows = AgreementRepository(session).list()
         assert len(rows) == 1
         data = AgreementRepository.to_dict(rows[0])
-        assert data["schedule"][0] == {"due_date": "2027-01-05", "amount": "400.00", "status": "due"}
+        assert data["schedule"][0] == {
+            "due_date": "2027-01-05",
+            "amount": "400.00",
+            "status": "due",
+        }
         assert data["account_ref"] == "G-1" and data["total"] == "1200.00"
         assert AccountRepository(session).require("G-1").status == "in_agreement"
 
@@ -196,13 +200,19 @@ def test_concurrent_confirmations_create_one_agreement(db: Database) -> None:
 
 def test_inbound_message_claimed_once(db: Database) -> None:
     with db.session() as session:
-        first = InboundMessageRepository(session).claim("SM123", channel="sms", sender="+12025550143")
+        first = InboundMessageRepository(session).claim(
+            "SM123", channel="sms", sender="+12025550143"
+        )
     with db.session() as session:
-        second = InboundMessageRepository(session).claim("SM123", channel="sms", sender="+12025550143")
+        second = InboundMessageRepository(session).claim(
+            "SM123", channel="sms", sender="+12025550143"
+        )
         assert second.first is False and second.status == "processing"
         InboundMessageRepository(session).complete("SM123", "<Response/>")
     with db.session() as session:
-        third = InboundMessageRepository(session).claim("SM123", channel="sms", sender="+12025550143")
+        third = InboundMessageRepository(session).claim(
+            "SM123", channel="sms", sender="+12025550143"
+        )
     assert first.first is True
     assert third.first is False and third.reply == "<Response/>" and third.status == "done"
 
