@@ -267,6 +267,36 @@ def cmd_outbox_send(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- console users and transcripts ---------------------------------------------
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from bot.storage import get_database
+    from bot.storage.users import UserRepository
+
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else _prompt_password()
+    with get_database().session() as session:
+        UserRepository(session).add(args.name, password, args.role)
+    print(f"Added {args.role} {args.name}.")
+    return 0
+
+
+def _prompt_password() -> str:
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise CommandError("the two passwords differ")
+    return first
+
+
+def cmd_export_story(args: argparse.Namespace) -> int:
+    from bot.transcripts import export_story
+
+    print(export_story(args.sender_id, args.name), end="")
+    return 0
+
+
 # --- runtime ---------------------------------------------------------------------
 
 
@@ -354,6 +384,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--now", help=now_help)
     p.set_defaults(func=cmd_outbox_send)
 
+    users = sub.add_parser("users", help="console accounts")
+    users_sub = users.add_subparsers(dest="users_command", metavar="ACTION")
+    users_sub.required = True
+    p = users_sub.add_parser("add", help="add a console user (password from stdin)")
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=["operator", "trainer", "admin"])
+    p.set_defaults(func=cmd_users_add)
+
+    p = sub.add_parser("export-story", help="a stored conversation as a Rasa test story (YAML)")
+    p.add_argument("sender_id", help="e.g. +12025550143 or whatsapp:+12025550143")
+    p.add_argument("--name", help="story name (default: transcript SENDER_ID)")
+    p.set_defaults(func=cmd_export_story)
+
     p = sub.add_parser("serve", help="run the Rasa server and the action server together")
     p.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
     p.add_argument("--action-port", type=int, default=int(os.environ.get("ACTION_PORT", 5055)))
@@ -376,6 +419,8 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from bot.accounts.csv_import import AccountImportError
     from bot.settings import ConfigurationError
     from bot.storage import AccountNotFoundError, DatabaseUnavailableError
+    from bot.storage.users import UserError
+    from bot.transcripts import TranscriptNotFoundError
 
     errors: list[type[BaseException]] = [
         CommandError,
@@ -383,6 +428,8 @@ def _known_errors() -> tuple[type[BaseException], ...]:
         ConfigurationError,
         DatabaseUnavailableError,
         AccountNotFoundError,
+        UserError,
+        TranscriptNotFoundError,
     ]
     from bot.serve import ServeError
     from bot.training import TrainingError

@@ -146,3 +146,58 @@ def test_quote_with_invalid_policy_file(tmp_path: Path, sqlite_url: str) -> None
     )  # fmt: skip
     assert result.returncode == 1
     assert "max_share_of_disposable" in result.stderr
+
+
+def test_users_add_hashes_the_password(database_url: str) -> None:
+    added = parley(
+        "users",
+        "add",
+        "ana",
+        "--role",
+        "operator",
+        database_url=database_url,
+        stdin="correct horse battery\n",
+    )
+    assert added.returncode == 0, added.stderr
+    again = parley(
+        "users",
+        "add",
+        "ana",
+        "--role",
+        "operator",
+        database_url=database_url,
+        stdin="correct horse battery\n",
+    )
+    assert again.returncode == 1 and "already exists" in again.stderr
+    short = parley(
+        "users", "add", "bob", "--role", "admin", database_url=database_url, stdin="short\n"
+    )
+    assert short.returncode == 1 and "at least 12 characters" in short.stderr
+    bad_role = parley(
+        "users", "add", "cy", "--role", "root", database_url=database_url, stdin="x" * 20 + "\n"
+    )
+    assert bad_role.returncode == 2 and "invalid choice" in bad_role.stderr
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        stored = conn.execute(
+            sa.text("select password_hash from console_users where username='ana'")
+        ).scalar_one()
+    engine.dispose()
+    assert stored.startswith("$argon2") and "correct horse" not in stored
+    from bot.storage import Database
+    from bot.storage.users import UserRepository
+
+    database = Database(database_url)
+    with database.session() as session:
+        users = UserRepository(session)
+        assert users.authenticate("ana", "correct horse battery") is not None
+        assert users.authenticate("ana", "wrong password!!") is None
+        assert users.authenticate("nobody", "correct horse battery") is None
+    database.dispose()
+
+
+def test_export_story_for_an_unknown_sender_is_one_clear_line(sqlite_url: str) -> None:
+    result = parley("export-story", "+19999999999", database_url=sqlite_url)
+    assert result.returncode == 1 and "no conversation stored" in result.stderr

@@ -243,3 +243,21 @@ def test_odd_messages_get_an_answer_not_an_error(bot: RunningBot, text: str) -> 
     sender = phone(20)
     replies = bot.chat(sender, text)
     assert isinstance(replies, list)
+
+
+def test_a_transcript_exports_as_a_test_story(bot: RunningBot) -> None:
+    import yaml
+
+    sender = phone(14)
+    bot.talk(sender, "hi who is this", "march 14 1985", "what happens if i dont pay")
+    story_yaml = bot.parley("export-story", sender, "--name", "reviewed transcript")
+    story = yaml.safe_load(story_yaml)["stories"][0]
+    assert story["story"] == "reviewed transcript"
+    users = [s["user"].strip() for s in story["steps"] if "user" in s]
+    assert users == ["hi who is this", "march 14 1985", "what happens if i dont pay"]
+    assert [s.get("intent") for s in story["steps"] if "user" in s][0] == "greet"
+    actions = [s["action"] for s in story["steps"] if "action" in s]
+    assert (
+        actions[:2] == ["action_respond", "verify_identity_form"]
+        and "action_after_verification" in actions
+    )
