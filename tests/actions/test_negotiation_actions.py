@@ -260,3 +260,28 @@ async def test_an_unclear_yes_stores_nothing(accounts: str, domain: dict[str, An
     assert "reply YES" in messages[0]["text"]
     assert "proposal" not in slots_set(events)  # the terms stay on the table
     assert agreements_count() == 0
+
+
+async def test_temporary_hardship_adds_the_deferral_option(
+    accounts: str, domain: dict[str, Any]
+) -> None:
+    events, _ = await run_action(
+        ActionPresentOffers(), make_tracker(slots={**BUDGET, "hardship": "job_loss"}), domain
+    )
+    kinds = [o["kind"] for o in slots_set(events)["offers"]]
+    assert "deferral" in kinds and len(kinds) <= 3
+
+
+async def test_payment_details_are_kept_verbatim_and_bounded(
+    accounts: str, domain: dict[str, Any]
+) -> None:
+    from actions.payment_details import ValidatePaymentDetailsForm
+
+    long = "paid " + "x" * 3000
+    tracker = make_tracker(
+        slots={**VERIFIED, "payment_details": long, "requested_slot": "payment_details"},
+        events=[user_event(long, "inform"), slot_event("payment_details", long)],
+        active_loop="payment_details_form",
+    )
+    events, _ = await run_action(ValidatePaymentDetailsForm(), tracker, domain)
+    assert slots_set(events)["payment_details"] == long[:2000]
