@@ -8,6 +8,7 @@ which the rules read to start or resume a form, or to wait for the debtor.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -412,15 +413,22 @@ def handle_deny(turn: Turn) -> None:
     turn.end()
 
 
+_OPTION_NUMBER = re.compile(r"^\W*#?\s*[1-9]\W*$")
+
+
 def handle_inform(turn: Turn) -> None:
-    # A date or amount while terms are on the table is a change to them.
-    if turn.tracker.get_slot("proposal") or turn.tracker.get_slot("offers"):
-        if first_entity(turn.tracker, "amount") is not None:
-            _request(turn, "payment")
-            return
-        if first_entity(turn.tracker, "date") is not None:
-            _request(turn, "payment")
-            return
+    # "2" right after the numbered options is a choice, not a $2 offer.
+    if turn.tracker.get_slot("offers") and _OPTION_NUMBER.match(turn.text):
+        handle_choice(turn)
+        return
+    # An amount or a date is a proposal ("i can pay 50"), or a change to the terms on the
+    # table; it is answered after the budget is known, never dropped.
+    if first_entity(turn.tracker, "amount") is not None or (
+        first_entity(turn.tracker, "date") is not None
+        and (turn.tracker.get_slot("proposal") or turn.tracker.get_slot("offers"))
+    ):
+        _request(turn, "payment")
+        return
     _offers_or_finances(turn)
 
 
@@ -442,10 +450,25 @@ VERIFIED: dict[str, Handler] = {
 }
 
 
+# Answered before identity is checked, after which the bot still needs to know who it
+# is talking to: the answer is followed by the introduction and the identity question.
+_THEN_VERIFY = {"bot_challenge", "ask_help", "question_legitimacy", "complain", "thank"}
+
+
 def respond(turn: Turn) -> None:
     """Pick the handler for this message given who we are talking to."""
     if turn.intent in ALWAYS:
         ALWAYS[turn.intent](turn)
+        if (
+            turn.intent in _THEN_VERIFY
+            and turn.next_step is None
+            and turn.account is not None
+            and not turn.verified
+            and "verification_failed" not in turn.account.flags
+        ):
+            if turn.active_form is None:
+                turn.say("utter_greet_unverified")
+            turn.next_step = "verify"
         return
     account = turn.account
     if account is None:

@@ -23,7 +23,8 @@ from bot.nlu.keywords import KEYWORD_INTENTS, keyword_of
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class KeywordIntentOverride(GraphComponent):
     """STOP/UNSUBSCRIBE/... → request_stop_contact, START/UNSTOP → resubscribe,
-    HELP → ask_help, with confidence 1.0 (carriers require these to always work).
+    HELP → ask_help, PERSON/AGENT → request_human, with confidence 1.0 (carriers require
+    the first three to always work; the bot promises the last).
 
     Place it after the trained classifier and before FallbackClassifier.
     """

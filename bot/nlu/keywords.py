@@ -1,4 +1,5 @@
-"""Carrier keywords (whole message, any case): STOP and friends, START/UNSTOP, HELP."""
+"""Keywords (whole message, any case): the carriers' STOP and friends, START/UNSTOP and
+HELP, and "person" (what the bot itself tells people to reply to reach a human)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,17 @@ OPT_OUT_KEYWORDS = frozenset(
 )
 OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP"})
 HELP_KEYWORDS = frozenset({"HELP"})
+# The bot tells people to reply "person" to reach a human; that word alone must work.
+HUMAN_KEYWORDS = frozenset(
+    {"PERSON", "A PERSON", "HUMAN", "A HUMAN", "AGENT", "OPERATOR", "REPRESENTATIVE", "REAL PERSON"}
+)
 
 # Intents the dialogue uses for each keyword family.
 KEYWORD_INTENTS = {
     **{k: "request_stop_contact" for k in OPT_OUT_KEYWORDS},
     **{k: "resubscribe" for k in OPT_IN_KEYWORDS},
     **{k: "ask_help" for k in HELP_KEYWORDS},
+    **{k: "request_human" for k in HUMAN_KEYWORDS},
 }
 
 # Surrounding spaces and punctuation don't change a keyword ("Stop." / " STOP!").

@@ -1,0 +1,211 @@
+"""Parley's Rasa components, trained and loaded through LocalModelStorage like Rasa does."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.card_redactor import CARD_NUMBER_REDACTED, CardNumberRedactor
+from bot.nlu.emotion import EmotionClassifier, EmotionTrainingError
+from bot.nlu.entity_normalizer import EntityNormalizer, conversation_today
+from bot.nlu.keyword_intents import KeywordIntentOverride
+
+LABELLED = {
+    "angry": [
+        "THIS IS A JOKE",
+        "stop harassing me you idiots!!!",
+        "YOU PEOPLE ARE THIEVES 😡",
+        "i am SO done with you",
+        "f off already",
+    ],
+    "anxious": [
+        "im so scared what will happen",
+        "please im panicking",
+        "i'm really worried about this 😰",
+        "stressed out, what do i do",
+        "will i lose my house? im terrified",
+    ],
+    "sad": [
+        "i feel so ashamed",
+        "its hopeless 😢",
+        "i just feel defeated",
+        "everything is falling apart",
+        "i cant stop crying about money",
+    ],
+    "positive": [
+        "thank you so much!! 🙂",
+        "that's a relief, great",
+        "awesome thanks for helping",
+        "really appreciate it 👍",
+        "this is great news",
+    ],
+    "neutral": [
+        "ok",
+        "what is the balance",
+        "i can pay on friday",
+        "my dob is 3/4/85",
+        "monthly works",
+    ],
+}
+
+
+def context() -> ExecutionContext:
+    return ExecutionContext(GraphSchema({}), "test-model")
+
+
+def training_data() -> TrainingData:
+    return TrainingData(
+        [
+            Message.build(text, "inform", intent_metadata={"emotion": emotion})
+            for emotion, texts in LABELLED.items()
+            for text in texts
+        ]
+    )
+
+
+def test_emotion_classifier_trains_persists_and_loads(tmp_path: Path) -> None:
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("emotion_classifier")
+    component = EmotionClassifier.create(
+        {**EmotionClassifier.get_default_config()}, storage, resource, context()
+    )
+    component.train(training_data())
+    loaded = EmotionClassifier.load(
+        {**EmotionClassifier.get_default_config()}, storage, resource, context()
+    )
+    messages = [
+        Message({"text": t})
+        for t in (
+            "YOU ARE ALL THIEVES!!!",
+            "thank you so much, great 🙂",
+            "im so scared, please",
+            "",
+        )
+    ]
+    loaded.process(messages)
+    names = [m.get("emotion")["name"] for m in messages]
+    assert names[:3] == ["angry", "positive", "anxious"]
+    assert messages[3].get("emotion") == {"name": "neutral", "confidence": 1.0}
+    for message in messages:
+        emotion = message.get("emotion")
+        assert 0.0 <= emotion["confidence"] <= 1.0
+        entity = [e for e in message.get("entities") if e["entity"] == "emotion"]
+        assert entity and entity[0]["value"] == emotion["name"]
+        assert "emotion" in message.as_dict(only_output_properties=True)
+
+
+def test_emotion_labels_can_be_per_example(tmp_path: Path) -> None:
+    data = TrainingData(
+        [
+            Message.build(t, "inform", example_metadata={"emotion": e})
+            for e, texts in LABELLED.items()
+            for t in texts
+        ]
+    )
+    component = EmotionClassifier.create({}, LocalModelStorage(tmp_path), Resource("e"), context())
+    component.train(data)
+    assert component.predict("PATHETIC COMPANY!!! 😡")[0] == "angry"
+
+
+def test_emotion_training_errors_are_clear(tmp_path: Path) -> None:
+    component = EmotionClassifier.create({}, LocalModelStorage(tmp_path), Resource("e"), context())
+    with pytest.raises(EmotionTrainingError, match="unknown emotion label"):
+        component.train(
+            TrainingData([Message.build("hi", "greet", intent_metadata={"emotion": "furious"})])
+        )
+    with pytest.raises(EmotionTrainingError, match="at least two emotions"):
+        component.train(
+            TrainingData([Message.build("hi", "greet", intent_metadata={"emotion": "neutral"})])
+        )
+
+
+def test_untrained_emotion_model_reads_neutral(tmp_path: Path) -> None:
+    loaded = EmotionClassifier.load({}, LocalModelStorage(tmp_path), Resource("missing"), context())
+    message = Message({"text": "I HATE THIS"})
+    loaded.process([message])
+    assert message.get("emotion")["name"] == "neutral"
+
+
+@pytest.mark.parametrize("text", ["x" * 5000, "🙂" * 50, "a\x00b\x07c", "hola 你好 مرحبا", "   "])
+def test_emotion_handles_odd_input(tmp_path: Path, text: str) -> None:
+    component = EmotionClassifier.create({}, LocalModelStorage(tmp_path), Resource("e"), context())
+    component.train(training_data())
+    message = Message({"text": text})
+    component.process([message])
+    assert message.get("emotion")["name"] in LABELLED
+
+
+def test_card_redactor_masks_text_and_marks_the_message() -> None:
+    redactor = CardNumberRedactor.create({}, None, None, context())  # type: ignore[arg-type]
+    card = Message({"text": "my card is 4111-1111-1111-1111 ok"})
+    phone = Message({"text": "call me on +1 202 555 0143, dob 03/14/1985, i can pay 1200"})
+    flagged = Message({"text": "[card number removed]", "metadata": {CARD_NUMBER_REDACTED: True}})
+    redactor.process([card, phone, flagged])
+    assert card.get("text") == "my card is [card number removed] ok" and card.get(
+        CARD_NUMBER_REDACTED
+    )
+    assert phone.get("text").startswith("call me on +1 202 555 0143") and not phone.get(
+        CARD_NUMBER_REDACTED
+    )
+    assert flagged.get(CARD_NUMBER_REDACTED) is True
+    data = TrainingData([Message.build("pay with 4111111111111111", "inform")])
+    redactor.process_training_data(data)
+    assert "4111" not in data.training_examples[0].get("text")
+
+
+def test_entity_normalizer_uses_the_debtors_time_zone() -> None:
+    normalizer = EntityNormalizer.create({}, None, None, context())  # type: ignore[arg-type]
+    entities = [
+        {"entity": "amount", "value": "fifty bucks", "start": 0, "end": 11},
+        {"entity": "frequency", "value": "every 2 weeks", "start": 12, "end": 25},
+        {"entity": "duration", "value": "3 months", "start": 26, "end": 34},
+        {"entity": "date", "value": "after payday", "start": 35, "end": 47},
+        {"entity": "emotion", "value": "neutral", "start": 0, "end": 47},
+    ]
+    message = Message(
+        {"text": "x", "entities": entities, "metadata": {"timezone": "America/New_York"}}
+    )
+    normalizer.process([message])
+    values = {e["entity"]: e["value"] for e in message.get("entities")}
+    assert values == {
+        "amount": "50.00",
+        "frequency": "biweekly",
+        "duration": 90,
+        "emotion": "neutral",
+    }
+    # 02:00 UTC on Nov 29 is still Nov 28 in New York
+    late = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
+    assert str(conversation_today({"timezone": "America/New_York"}, late)) == "2026-11-28"
+    assert str(conversation_today({"timezone": "Not/AZone"}, late)) == "2026-11-29"
+    assert str(conversation_today(None, late)) == "2026-11-29"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("STOP", "request_stop_contact"), (" stop. ", "request_stop_contact"), ("Unsubscribe", "request_stop_contact"),
+     ("START", "resubscribe"), ("unstop!", "resubscribe"), ("HELP", "ask_help"), ("person", "request_human"),
+     ("A person.", "request_human")],
+)  # fmt: skip
+def test_keywords_decide_the_intent(text: str, intent: str) -> None:
+    override = KeywordIntentOverride.create({}, None, None, context())  # type: ignore[arg-type]
+    message = Message({"text": text, "intent": {"name": "greet", "confidence": 0.9}})
+    override.process([message])
+    assert message.get("intent") == {"name": intent, "confidence": 1.0}
+    assert message.get("intent_ranking")[0]["name"] == intent
+
+
+@pytest.mark.parametrize(
+    "text", ["stop texting me", "please help me understand", "a person called me", "stopwatch"]
+)
+def test_keywords_only_as_the_whole_message(text: str) -> None:
+    override = KeywordIntentOverride.create({}, None, None, context())  # type: ignore[arg-type]
+    message = Message({"text": text, "intent": {"name": "greet", "confidence": 0.9}})
+    override.process([message])
+    assert message.get("intent")["name"] == "greet"
