@@ -285,3 +285,37 @@ async def test_payment_details_are_kept_verbatim_and_bounded(
     )
     events, _ = await run_action(ValidatePaymentDetailsForm(), tracker, domain)
     assert slots_set(events)["payment_details"] == long[:2000]
+
+
+async def test_a_bare_number_after_the_options_picks_one(
+    accounts: str, domain: dict[str, Any]
+) -> None:
+    events, _ = await run_action(
+        ActionPresentOffers(), make_tracker(slots={**BUDGET, "hardship": "job_loss"}), domain
+    )
+    offers = slots_set(events)["offers"]
+    entities = [{"entity": "amount", "value": "2.00"}]
+    events, _ = await run_action(
+        ActionRespond(),
+        make_tracker(
+            slots={**BUDGET, "offers": offers},
+            events=[user_event("2", "inform", entities=entities)],
+        ),
+        domain,
+    )
+    assert slots_set(events)["proposal"] == offers[1]
+
+
+async def test_an_amount_read_as_inform_is_kept_for_after_the_budget(
+    accounts: str, domain: dict[str, Any]
+) -> None:
+    entities = [{"entity": "amount", "value": "50.00"}]
+    events, _ = await run_action(
+        ActionRespond(),
+        make_tracker(
+            slots=VERIFIED, events=[user_event("i can pay 50", "inform", entities=entities)]
+        ),
+        domain,
+    )
+    slots = slots_set(events)
+    assert slots["next_step"] == "finances" and slots["pending_request"]["amount"] == "50.00"

@@ -152,3 +152,15 @@ async def test_disclosure_after_verification(accounts: str, domain: dict[str, An
     assert responses(messages) == ["utter_disclosure", "utter_open_question"]
     assert messages[0]["creditor"] == "Northwind Clinic"
     assert messages[0]["balance"] == "$1,200.00"
+
+
+async def test_a_question_first_is_answered_then_identity_is_asked(
+    accounts: str, domain: dict[str, Any]
+) -> None:
+    tracker = make_tracker(
+        slots={"account_ref": "ACC-1"},
+        events=[user_event("am i talking to a bot", "bot_challenge")],
+    )
+    events, messages = await run_action(ActionRespond(), tracker, domain)
+    assert responses(messages) == ["utter_bot_challenge", "utter_greet_unverified"]
+    assert slots_set(events)["next_step"] == "verify"
