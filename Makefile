@@ -45,6 +45,7 @@ validate: install
 test: model
 	$(BIN)/rasa data validate --fail-on-warning
 	$(BIN)/pytest
+	$(BIN)/python -m bot.testing.stories
 
 
 lint: install
