@@ -81,6 +81,13 @@ class AccountRepository:
             raise AccountNotFoundError(f"no account with reference {account_ref!r}")
         return account
 
+    def _by_refs(self, refs: list[str], chunk: int = 500) -> dict[str, Account]:
+        found: dict[str, Account] = {}
+        for start in range(0, len(refs), chunk):
+            query = sa.select(Account).where(Account.account_ref.in_(refs[start : start + chunk]))
+            found.update((a.account_ref, a) for a in self.session.execute(query).scalars())
+        return found
+
     def get(self, account_id: int) -> Account | None:
         return self.session.get(Account, account_id)
 
@@ -104,17 +111,19 @@ class AccountRepository:
 
     def upsert_many(self, rows: Iterable[Any], *, actor: str = "cli") -> ImportSummary:
         """Insert new accounts and update changed ones, keyed by account_ref."""
-        created = updated = unchanged = 0
+        rows = list(rows)
+        known = self._by_refs([row.account_ref for row in rows])
+        created_accounts: list[Account] = []
+        updated = unchanged = 0
         for row in rows:
-            account = self.get_by_ref(row.account_ref)
+            account = known.get(row.account_ref)
             if account is None:
                 account = Account(account_ref=row.account_ref, status="active")
                 for name in _IMPORTED_FIELDS:
                     setattr(account, name, getattr(row, name))
                 self.session.add(account)
-                self.session.flush()
-                record_audit(self.session, actor, "account_imported", account_id=account.id)
-                created += 1
+                known[row.account_ref] = account
+                created_accounts.append(account)
                 continue
             changes = {
                 name: str(getattr(row, name))
@@ -134,7 +143,10 @@ class AccountRepository:
                 detail={"fields": sorted(changes)},
             )
             updated += 1
-        return ImportSummary(created, updated, unchanged)
+        self.session.flush()
+        for account in created_accounts:
+            record_audit(self.session, actor, "account_imported", account_id=account.id)
+        return ImportSummary(len(created_accounts), updated, unchanged)
 
     # flags -----------------------------------------------------------------
 
