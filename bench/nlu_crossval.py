@@ -30,6 +30,8 @@ os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 from bot.settings import PROJECT_ROOT  # noqa: E402
 
 REPORT_DIR = PROJECT_ROOT / "reports" / "nlu"
+# `--config` lets a trainer compare a candidate pipeline before changing config.yml.
+CONFIG = {"path": PROJECT_ROOT / "config.yml"}
 AGREEMENT_INTENTS = ("affirm", "pay_in_full", "offer_payment")
 
 
@@ -89,7 +91,7 @@ def train_nlu_model(data_file: Path, out_dir: Path, name: str) -> Path:
     from rasa.model_training import train_nlu
 
     model = train_nlu(
-        config=str(PROJECT_ROOT / "config.yml"),
+        config=str(CONFIG["path"]),
         nlu_data=str(data_file),
         output=str(out_dir),
         fixed_model_name=name,
@@ -234,7 +236,7 @@ def cross_validate(folds: int, workdir: Path) -> dict[str, Any]:
 def holdout(workdir: Path) -> dict[str, Any]:
     from bot.training import MODEL_PATH, model_is_current
 
-    if model_is_current():
+    if model_is_current() and CONFIG["path"] == PROJECT_ROOT / "config.yml":
         model = MODEL_PATH
         log(f"held-out set: using the current model {MODEL_PATH.name}")
     else:
@@ -275,7 +277,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="NLU cross-validation and held-out evaluation")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--skip-cv", action="store_true", help="only the held-out evaluation")
+    parser.add_argument("--config", type=Path, default=CONFIG["path"], help="pipeline to evaluate")
     args = parser.parse_args(argv)
+    CONFIG["path"] = args.config.resolve()
     os.chdir(PROJECT_ROOT)
     quiet_rasa()
     from bot.training import build_spacy_model_if_needed

@@ -16,6 +16,7 @@ from bot.nlu.card_redactor import CARD_NUMBER_REDACTED, CardNumberRedactor
 from bot.nlu.emotion import EmotionClassifier, EmotionTrainingError
 from bot.nlu.entity_normalizer import EntityNormalizer, conversation_today
 from bot.nlu.keyword_intents import KeywordIntentOverride
+from bot.nlu.linear_intents import LinearIntentBlender
 
 LABELLED = {
     "angry": [
@@ -209,3 +210,78 @@ def test_keywords_only_as_the_whole_message(text: str) -> None:
     message = Message({"text": text, "intent": {"name": "greet", "confidence": 0.9}})
     override.process([message])
     assert message.get("intent")["name"] == "greet"
+
+
+INTENT_TEXTS = {
+    "affirm": ["yes", "yep that works", "ok sounds good", "sure go ahead", "yes please"],
+    "deny": ["no", "nope", "no thanks", "not really", "nah"],
+    "greet": ["hi", "hello there", "hey", "good morning", "hiya"],
+}
+
+
+def intent_data() -> TrainingData:
+    return TrainingData(
+        [Message.build(text, intent) for intent, texts in INTENT_TEXTS.items() for text in texts]
+    )
+
+
+def diet_says(text: str, intent: str, confidence: float) -> Message:
+    rest = (1 - confidence) / 2
+    others = [name for name in INTENT_TEXTS if name != intent]
+    message = Message({"text": text})
+    message.set("intent", {"name": intent, "confidence": confidence})
+    message.set(
+        "intent_ranking",
+        [{"name": intent, "confidence": confidence}]
+        + [{"name": name, "confidence": rest} for name in others],
+    )
+    return message
+
+
+def test_linear_blender_trains_persists_loads_and_reranks(tmp_path: Path) -> None:
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("linear_intents")
+    config = {**LinearIntentBlender.get_default_config(), "weight": 0.75}
+    LinearIntentBlender.create(config, storage, resource, context()).train(intent_data())
+    loaded = LinearIntentBlender.load(config, storage, resource, context())
+
+    # DIET is unsure and wrong; the linear model knows "nope" and wins the blend.
+    [message] = loaded.process([diet_says("nope", "greet", 0.4)])
+    assert message.get("intent")["name"] == "deny"
+    ranking = message.get("intent_ranking")
+    assert [r["name"] for r in ranking][0] == "deny"
+    assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0)
+    assert ranking == sorted(ranking, key=lambda r: r["confidence"], reverse=True)
+
+
+def test_linear_blender_weight_zero_keeps_diet(tmp_path: Path) -> None:
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("linear_intents")
+    config = {**LinearIntentBlender.get_default_config(), "weight": 0.0}
+    component = LinearIntentBlender.create(config, storage, resource, context())
+    component.train(intent_data())
+    [message] = component.process([diet_says("nope", "greet", 0.4)])
+    assert message.get("intent")["name"] == "greet"
+    assert message.get("intent")["confidence"] == pytest.approx(0.4)
+
+
+def test_untrained_linear_blender_leaves_messages_alone(tmp_path: Path) -> None:
+    storage = LocalModelStorage(tmp_path)
+    component = LinearIntentBlender.load(
+        LinearIntentBlender.get_default_config(), storage, Resource("missing"), context()
+    )
+    [message] = component.process([diet_says("nope", "greet", 0.4)])
+    assert message.get("intent")["name"] == "greet"
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "🙂🙂", "x" * 5000, "hola ¿qué tal? 你好", "a\x00b\x1f"]
+)
+def test_linear_blender_handles_odd_input(tmp_path: Path, text: str) -> None:
+    storage = LocalModelStorage(tmp_path)
+    component = LinearIntentBlender.create(
+        LinearIntentBlender.get_default_config(), storage, Resource("linear_intents"), context()
+    )
+    component.train(intent_data())
+    [message] = component.process([diet_says(text, "greet", 0.9)])
+    assert message.get("intent")["name"] in INTENT_TEXTS
