@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +38,35 @@ _MODEL_FILE = "linear_intents.joblib"
 _MAX_CHARS = 2000
 
 
+_NUMBER = re.compile(r"\d+")
+
+
+def number_shape(text: str) -> str:
+    """Lower-case, and write numbers of two or more digits by their length only.
+
+    Which amount or year a debtor writes says nothing about what they mean ("40" and "55"
+    are the same kind of answer), but single digits do: "2" picks option 2.
+    """
+    return _NUMBER.sub(
+        lambda m: m.group() if len(m.group()) == 1 else "9" * min(len(m.group()), 4),
+        text.lower(),
+    )
+
+
 def build_intent_pipeline(c: float, random_seed: int) -> Pipeline:
     features = FeatureUnion(
         [
-            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, lowercase=True)),
+            (
+                "words",
+                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, preprocessor=number_shape),
+            ),
             (
                 "chars",
                 TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, lowercase=True
+                    analyzer="char_wb",
+                    ngram_range=(2, 5),
+                    sublinear_tf=True,
+                    preprocessor=number_shape,
                 ),
             ),
         ]

@@ -16,7 +16,7 @@ from bot.nlu.card_redactor import CARD_NUMBER_REDACTED, CardNumberRedactor
 from bot.nlu.emotion import EmotionClassifier, EmotionTrainingError
 from bot.nlu.entity_normalizer import EntityNormalizer, conversation_today
 from bot.nlu.keyword_intents import KeywordIntentOverride
-from bot.nlu.linear_intents import LinearIntentBlender
+from bot.nlu.linear_intents import LinearIntentBlender, number_shape
 
 LABELLED = {
     "angry": [
@@ -285,3 +285,35 @@ def test_linear_blender_handles_odd_input(tmp_path: Path, text: str) -> None:
     component.train(intent_data())
     [message] = component.process([diet_says(text, "greet", 0.9)])
     assert message.get("intent")["name"] in INTENT_TEXTS
+
+
+@pytest.mark.parametrize(
+    ("text", "shaped"),
+    [
+        ("I can do 40", "i can do 99"),
+        ("1,700 a month", "1,999 a month"),
+        ("03/04/1985", "99/99/9999"),
+        ("option 2", "option 2"),
+        ("123456", "9999"),
+    ],
+)
+def test_linear_model_sees_number_shapes_not_values(text: str, shaped: str) -> None:
+    assert number_shape(text) == shaped
+
+
+def test_linear_model_reads_any_bare_amount_alike(tmp_path: Path) -> None:
+    data = TrainingData(
+        [Message.build(t, "inform") for t in ("1700", "2400", "850", "about 900", "12")]
+        + [Message.build(t, "offer_payment") for t in ("i can do 40 a month", "50 on friday")]
+        + [Message.build(t, "choose_option") for t in ("1", "2", "3", "option 2")]
+    )
+    component = LinearIntentBlender.create(
+        {**LinearIntentBlender.get_default_config(), "weight": 1.0},
+        LocalModelStorage(tmp_path),
+        Resource("linear_intents"),
+        context(),
+    )
+    component.train(data)
+    # "40" appears only inside an offer, yet a bare 40 is an answer like any bare figure.
+    [message] = component.process([diet_says("40", "greet", 0.9)])
+    assert message.get("intent")["name"] == "inform"
