@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, METADATA, METADATA_EXAMPLE, METADATA_INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -22,11 +17,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from bot.nlu.sklearn_component import SklearnComponent
+
 logger = logging.getLogger(__name__)
 
 EMOTIONS = ("angry", "anxious", "sad", "positive", "neutral")
 EMOTION_KEY = "emotion"  # parse-result key, entity name and slot name
-_MODEL_FILE = "emotion.joblib"
 _MAX_CHARS = 2000  # the gist of a message is in its first lines; caps the cost of huge ones
 
 _ANGRY_EMOJI = set("😡😠🤬👿💢🖕")
@@ -109,42 +105,18 @@ _WORDLESS = re.compile(r"^[\W_]*$", re.UNICODE)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class EmotionClassifier(GraphComponent):
+class EmotionClassifier(SklearnComponent):
     """Adds `emotion: {name, confidence}` to the parse result and an `emotion` entity.
 
     Trained on the `emotion` metadata of the NLU examples (see docs/trainers.md).
     """
 
+    model_file = "emotion.joblib"
+    missing_model = "No trained emotion model found; every message reads as neutral."
+
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {"C": 8.0, "random_seed": 42}
-
-    @classmethod
-    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        # Rasa caches trained components by config; retrain when this code changes too.
-        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        pipeline: Pipeline | None = None,
-    ) -> None:
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self._pipeline = pipeline
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> EmotionClassifier:
-        return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
         texts: list[str] = []
@@ -173,28 +145,8 @@ class EmotionClassifier(GraphComponent):
             float(self._config["C"]), int(self._config["random_seed"])
         )
         pipeline.fit(texts, labels)
-        self._pipeline = pipeline
-        with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(pipeline, Path(directory) / _MODEL_FILE)
         logger.info("Trained the emotion classifier on %d labelled examples.", len(texts))
-        return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> EmotionClassifier:
-        pipeline = None
-        try:
-            with model_storage.read_from(resource) as directory:
-                pipeline = joblib.load(Path(directory) / _MODEL_FILE)
-        except (ValueError, FileNotFoundError):
-            logger.warning("No trained emotion model found; every message reads as neutral.")
-        return cls(config, model_storage, resource, pipeline)
+        return self._store(pipeline)
 
     def predict(self, text: str) -> tuple[str, float]:
         """The emotion of one text and the classifier's confidence in it."""

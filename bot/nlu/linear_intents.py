@@ -8,17 +8,12 @@ primary classifier; this component re-ranks its intents.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-from pathlib import Path
 from typing import Any
 
-import joblib
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
@@ -32,9 +27,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from bot.nlu.sklearn_component import SklearnComponent
+
 logger = logging.getLogger(__name__)
 
-_MODEL_FILE = "linear_intents.joblib"
 _MAX_CHARS = 2000
 
 
@@ -80,38 +76,15 @@ def build_intent_pipeline(c: float, random_seed: int) -> Pipeline:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class LinearIntentBlender(GraphComponent):
+class LinearIntentBlender(SklearnComponent):
     """Blends `weight` × logistic regression with (1 − weight) × DIET's intent ranking."""
+
+    model_file = "linear_intents.joblib"
+    missing_model = "no linear intent model found; DIET's ranking is used as it is"
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {"C": 20.0, "weight": 0.5, "random_seed": 42}
-
-    @classmethod
-    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        pipeline: Pipeline | None = None,
-    ) -> None:
-        self._config = {**self.get_default_config(), **config}
-        self._storage = model_storage
-        self._resource = resource
-        self._pipeline = pipeline
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LinearIntentBlender:
-        return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
@@ -123,27 +96,7 @@ class LinearIntentBlender(GraphComponent):
         pipeline.fit(
             [str(m.get(TEXT))[:_MAX_CHARS] for m in examples], [m.get(INTENT) for m in examples]
         )
-        self._pipeline = pipeline
-        with self._storage.write_to(self._resource) as directory:
-            joblib.dump(pipeline, Path(directory) / _MODEL_FILE)
-        return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> LinearIntentBlender:
-        pipeline = None
-        try:
-            with model_storage.read_from(resource) as directory:
-                pipeline = joblib.load(Path(directory) / _MODEL_FILE)
-        except (ValueError, FileNotFoundError):
-            logger.warning("no linear intent model found; DIET's ranking is used as it is")
-        return cls(config, model_storage, resource, pipeline)
+        return self._store(pipeline)
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self._pipeline is None:

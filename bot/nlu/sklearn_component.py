@@ -1,0 +1,82 @@
+"""What Parley's scikit-learn Rasa components share: config, persistence, fingerprint."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import logging
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import joblib
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from sklearn.pipeline import Pipeline
+
+logger = logging.getLogger(__name__)
+
+C = TypeVar("C", bound="SklearnComponent")
+
+
+class SklearnComponent(GraphComponent):
+    """A trainable component whose model is one fitted scikit-learn pipeline.
+
+    Subclasses set ``model_file`` (its name in the model storage) and ``missing_model``
+    (the warning logged when a model has none), and call ``_store`` after fitting.
+    """
+
+    model_file: ClassVar[str]
+    missing_model: ClassVar[str]
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        # Rasa caches trained components by config; retrain when their code changes too.
+        digest = hashlib.sha256(Path(__file__).read_bytes())
+        digest.update(Path(inspect.getfile(cls)).read_bytes())
+        return digest.hexdigest()
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        pipeline: Pipeline | None = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._pipeline = pipeline
+
+    @classmethod
+    def create(
+        cls: type[C],
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> C:
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls: type[C],
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> C:
+        pipeline = None
+        try:
+            with model_storage.read_from(resource) as directory:
+                pipeline = joblib.load(Path(directory) / cls.model_file)
+        except (ValueError, FileNotFoundError):
+            logger.warning(cls.missing_model)
+        return cls(config, model_storage, resource, pipeline)
+
+    def _store(self, pipeline: Pipeline) -> Resource:
+        self._pipeline = pipeline
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(pipeline, Path(directory) / self.model_file)
+        return self._resource
