@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from bot.nlu import concepts
+from bot.nlu.concepts import ConceptAnalyzer
 from bot.nlu.sklearn_component import SklearnComponent
 
 logger = logging.getLogger(__name__)
@@ -61,8 +64,9 @@ def _lowercase(texts: Any) -> list[str]:
     return [t.lower() for t in texts]
 
 
-def build_emotion_pipeline(c: float, random_seed: int) -> Pipeline:
-    """Word and character n-grams plus style cues, into a balanced logistic regression."""
+def build_emotion_pipeline(c: float, random_seed: int, concept_weight: float = 0.45) -> Pipeline:
+    """Word and character n-grams, style cues and the concepts of bot/nlu/concepts.yml
+    (anger, worry, sadness, crisis, ...) into a balanced logistic regression."""
     features = FeatureUnion(
         [
             (
@@ -82,7 +86,9 @@ def build_emotion_pipeline(c: float, random_seed: int) -> Pipeline:
                 ),
             ),
             ("style", FunctionTransformer(style_features)),
-        ]
+            ("concepts", TfidfVectorizer(analyzer=ConceptAnalyzer(), sublinear_tf=True)),
+        ],
+        transformer_weights={"words": 1.0, "chars": 1.0, "style": 1.0, "concepts": concept_weight},
     )
     classifier = LogisticRegression(
         C=c, class_weight="balanced", max_iter=5000, random_state=random_seed
@@ -113,10 +119,11 @@ class EmotionClassifier(SklearnComponent):
 
     model_file = "emotion.joblib"
     missing_model = "No trained emotion model found; every message reads as neutral."
+    fingerprint_files = (concepts.LEXICON_PATH, Path(concepts.__file__))
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"C": 8.0, "random_seed": 42}
+        return {"C": 8.0, "concept_weight": 0.45, "random_seed": 42}
 
     def train(self, training_data: TrainingData) -> Resource:
         texts: list[str] = []
@@ -142,7 +149,9 @@ class EmotionClassifier(SklearnComponent):
                 "(metadata: {emotion: ...}); see docs/trainers.md"
             )
         pipeline = build_emotion_pipeline(
-            float(self._config["C"]), int(self._config["random_seed"])
+            float(self._config["C"]),
+            int(self._config["random_seed"]),
+            float(self._config["concept_weight"]),
         )
         pipeline.fit(texts, labels)
         logger.info("Trained the emotion classifier on %d labelled examples.", len(texts))

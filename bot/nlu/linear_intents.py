@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -27,6 +28,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from bot.nlu import concepts
+from bot.nlu.concepts import ConceptAnalyzer
 from bot.nlu.sklearn_component import SklearnComponent
 
 logger = logging.getLogger(__name__)
@@ -49,7 +52,9 @@ def number_shape(text: str) -> str:
     )
 
 
-def build_intent_pipeline(c: float, random_seed: int) -> Pipeline:
+def build_intent_pipeline(c: float, random_seed: int, concept_weight: float = 0.45) -> Pipeline:
+    """Word and character n-grams, and the concepts of bot/nlu/concepts.yml at
+    `concept_weight` (0.45 scored best in 5-fold CV; at 1.0 they drown the words)."""
     features = FeatureUnion(
         [
             (
@@ -65,7 +70,9 @@ def build_intent_pipeline(c: float, random_seed: int) -> Pipeline:
                     preprocessor=number_shape,
                 ),
             ),
-        ]
+            ("concepts", TfidfVectorizer(analyzer=ConceptAnalyzer(), sublinear_tf=True)),
+        ],
+        transformer_weights={"words": 1.0, "chars": 1.0, "concepts": concept_weight},
     )
     return Pipeline(
         [
@@ -81,10 +88,11 @@ class LinearIntentBlender(SklearnComponent):
 
     model_file = "linear_intents.joblib"
     missing_model = "no linear intent model found; DIET's ranking is used as it is"
+    fingerprint_files = (concepts.LEXICON_PATH, Path(concepts.__file__))
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"C": 20.0, "weight": 0.5, "random_seed": 42}
+        return {"C": 20.0, "weight": 0.5, "concept_weight": 0.45, "random_seed": 42}
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
@@ -92,7 +100,11 @@ class LinearIntentBlender(SklearnComponent):
         if len(intents) < 2:
             logger.warning("fewer than two intents: the linear intent model is not trained")
             return self._resource
-        pipeline = build_intent_pipeline(float(self._config["C"]), int(self._config["random_seed"]))
+        pipeline = build_intent_pipeline(
+            float(self._config["C"]),
+            int(self._config["random_seed"]),
+            float(self._config["concept_weight"]),
+        )
         pipeline.fit(
             [str(m.get(TEXT))[:_MAX_CHARS] for m in examples], [m.get(INTENT) for m in examples]
         )

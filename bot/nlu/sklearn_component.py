@@ -28,12 +28,16 @@ class SklearnComponent(GraphComponent):
 
     model_file: ClassVar[str]
     missing_model: ClassVar[str]
+    # Files the trained model depends on besides the code (e.g. the concept lexicon).
+    fingerprint_files: ClassVar[tuple[Path, ...]] = ()
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         # Rasa caches trained components by config; retrain when their code changes too.
         digest = hashlib.sha256(Path(__file__).read_bytes())
         digest.update(Path(inspect.getfile(cls)).read_bytes())
+        for path in cls.fingerprint_files:
+            digest.update(path.read_bytes())
         return digest.hexdigest()
 
     def __init__(

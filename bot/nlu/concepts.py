@@ -1,0 +1,98 @@
+"""Concept features: which concepts of bot/nlu/concepts.yml a message mentions.
+
+The intent and emotion models see these as extra tokens next to the words and character
+n-grams, so one example of "bye" teaches them about "g2g" too. The lexicon is read once
+and carried inside each trained model (a ``ConceptAnalyzer`` pickles its patterns), so a
+model always reads text the way it was trained to.
+
+    python -m bot.nlu.concepts "omg my flight is delayed"   # shows the matches
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+LEXICON_PATH = Path(__file__).with_name("concepts.yml")
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+
+
+class LexiconError(ValueError):
+    """The concept lexicon is malformed (the message names the concept and the entry)."""
+
+
+def load_lexicon(path: Path = LEXICON_PATH) -> dict[str, list[str]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, Mapping) or not data:
+        raise LexiconError(f"{path}: expected a mapping of concept names to phrase lists")
+    lexicon: dict[str, list[str]] = {}
+    for concept, phrases in data.items():
+        if not isinstance(concept, str) or not re.fullmatch(r"[a-z_]+", concept):
+            raise LexiconError(f"{path}: concept name {concept!r} must be lower_snake_case")
+        if not isinstance(phrases, list) or not phrases:
+            raise LexiconError(f"{path}: concept {concept!r} needs a non-empty list of phrases")
+        for phrase in phrases:
+            # YAML reads a bare yes/no/on/off as a boolean: quote those in the file.
+            if not isinstance(phrase, str) or not phrase.strip():
+                raise LexiconError(
+                    f"{path}: concept {concept!r} has {phrase!r}; every entry must be a "
+                    "non-empty string (quote yes, no, on, off and numbers)"
+                )
+        lexicon[concept] = [p.strip().lower().translate(_APOSTROPHES) for p in phrases]
+    return lexicon
+
+
+def _pattern(phrases: Sequence[str]) -> re.Pattern[str]:
+    # Longest first, so "thank you" wins over "thank"; whole words only; any whitespace.
+    alternatives = sorted({p for p in phrases}, key=len, reverse=True)
+    body = "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in alternatives)
+    return re.compile(rf"(?<!\w)(?:{body})(?!\w)")
+
+
+class ConceptAnalyzer:
+    """A scikit-learn ``analyzer``: text → the concept tokens it mentions (``c:name``).
+
+    A concept that occurs more than once is one token; two concepts in one message also
+    give their pair (``c:no+thanks``), since a "no" next to "thanks" means something else
+    than a "no" alone.
+    """
+
+    def __init__(self, lexicon: Mapping[str, Sequence[str]] | None = None) -> None:
+        lexicon = load_lexicon() if lexicon is None else lexicon
+        self.patterns = {name: _pattern(phrases) for name, phrases in sorted(lexicon.items())}
+
+    def concepts(self, text: str) -> list[str]:
+        text = text.lower().translate(_APOSTROPHES)
+        return [name for name, pattern in self.patterns.items() if pattern.search(text)]
+
+    def __call__(self, text: str) -> list[str]:
+        found = self.concepts(text)
+        tokens = [f"c:{name}" for name in found]
+        tokens += [f"c:{a}+{b}" for i, a in enumerate(found) for b in found[i + 1 :]]
+        return tokens or ["c:none"]
+
+
+@lru_cache(maxsize=1)
+def default_analyzer() -> ConceptAnalyzer:
+    return ConceptAnalyzer()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        print('usage: python -m bot.nlu.concepts "message text" [...]', file=sys.stderr)
+        return 2
+    analyzer = default_analyzer()
+    for text in args:
+        print(f"{text!r}: {', '.join(analyzer.concepts(text)) or '(no concept)'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
