@@ -51,7 +51,9 @@ def load_lexicon(path: Path = LEXICON_PATH) -> dict[str, list[str]]:
 def _pattern(phrases: Sequence[str]) -> re.Pattern[str]:
     # Longest first, so "thank you" wins over "thank"; whole words only; any whitespace.
     alternatives = sorted({p for p in phrases}, key=len, reverse=True)
-    body = "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in alternatives)
+    body = "|".join(
+        r"\s+".join(re.escape(w).replace("'", "['’ʼ]") for w in p.split()) for p in alternatives
+    )
     return re.compile(rf"(?<!\w)(?:{body})(?!\w)")
 
 

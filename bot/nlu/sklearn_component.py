@@ -19,6 +19,14 @@ logger = logging.getLogger(__name__)
 C = TypeVar("C", bound="SklearnComponent")
 
 
+def code_fingerprint(*paths: Path) -> str:
+    """A digest of the files a trained component depends on besides its config and data."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 class SklearnComponent(GraphComponent):
     """A trainable component whose model is one fitted scikit-learn pipeline.
 
@@ -34,11 +42,7 @@ class SklearnComponent(GraphComponent):
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         # Rasa caches trained components by config; retrain when their code changes too.
-        digest = hashlib.sha256(Path(__file__).read_bytes())
-        digest.update(Path(inspect.getfile(cls)).read_bytes())
-        for path in cls.fingerprint_files:
-            digest.update(path.read_bytes())
-        return digest.hexdigest()
+        return code_fingerprint(Path(__file__), Path(inspect.getfile(cls)), *cls.fingerprint_files)
 
     def __init__(
         self,

@@ -317,3 +317,40 @@ def test_linear_model_reads_any_bare_amount_alike(tmp_path: Path) -> None:
     # "40" appears only inside an offer, yet a bare 40 is an answer like any bare figure.
     [message] = component.process([diet_says("40", "greet", 0.9)])
     assert message.get("intent")["name"] == "inform"
+
+
+def test_concept_featurizer_gives_diet_the_lexicon_and_keeps_it_in_the_model(
+    tmp_path: Path,
+) -> None:
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+
+    from bot.nlu.concept_featurizer import ConceptRegexFeaturizer
+
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("concepts")
+    featurizer = ConceptRegexFeaturizer.create(
+        ConceptRegexFeaturizer.get_default_config(), storage, resource, context()
+    )
+    data = training_data()
+    tokenizer.process_training_data(data)
+    featurizer.train(data)
+    loaded = ConceptRegexFeaturizer.load(
+        ConceptRegexFeaturizer.get_default_config(), storage, resource, context()
+    )
+    names = [p["name"] for p in loaded.known_patterns]
+    assert "concept:farewell" in names and "concept:crisis" in names
+
+    message = Message.build("OK G2G")
+    tokenizer.process([message])
+    loaded.process([message])
+    sequence, sentence = message.get_sparse_features("text")
+    assert sequence is not None and sentence is not None
+    row = sentence.features.toarray()[0]
+    assert row[names.index("concept:farewell")] == 1.0
+    assert row[names.index("concept:yes_word")] == 1.0
+    assert row[names.index("concept:crisis")] == 0.0
+    # Token "G2G" (the second token) carries the farewell concept, "OK" does not.
+    tokens = sequence.features.toarray()
+    assert tokens[1][names.index("concept:farewell")] == 1.0
+    assert tokens[0][names.index("concept:farewell")] == 0.0
