@@ -57,6 +57,19 @@ def _pattern(phrases: Sequence[str]) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{body})(?!\w)")
 
 
+# Concepts recognised by shape rather than by words: a figure (two or more digits, or
+# digits with a currency sign or "k"), a day of the month ("the 15th"), and a lone digit,
+# which after a list of options picks one ("2", "option 3").
+_SHAPES = {
+    "figure": re.compile(
+        r"(?<![\w.,/])(?:[$£€]\s?\d[\d,]*(?:\.\d+)?|\d[\d,]*(?:\.\d+)?k|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{2,}(?:\.\d+)?)"
+        r"(?![\w/])"
+    ),
+    "day_of_month": re.compile(r"(?<!\w)(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th)(?!\w)"),
+    "lone_digit": re.compile(r"(?<![\w.,/$£€:-])[1-9](?![\w/%:]|[.,]\d)"),
+}
+
+
 class ConceptAnalyzer:
     """A scikit-learn ``analyzer``: text → the concept tokens it mentions (``c:name``).
 
@@ -67,7 +80,14 @@ class ConceptAnalyzer:
 
     def __init__(self, lexicon: Mapping[str, Sequence[str]] | None = None) -> None:
         lexicon = load_lexicon() if lexicon is None else lexicon
-        self.patterns = {name: _pattern(phrases) for name, phrases in sorted(lexicon.items())}
+        patterns = {name: _pattern(phrases) for name, phrases in lexicon.items()}
+        for name, shape in _SHAPES.items():
+            # A lexicon concept of the same name ("figure": twenty, fifty, ...) adds words.
+            words = patterns.get(name)
+            patterns[name] = (
+                re.compile(f"{words.pattern}|{shape.pattern}") if words is not None else shape
+            )
+        self.patterns = dict(sorted(patterns.items()))
 
     def concepts(self, text: str) -> list[str]:
         text = text.lower().translate(_APOSTROPHES)

@@ -59,7 +59,13 @@ def build_intent_pipeline(c: float, random_seed: int, concept_weight: float = 0.
         [
             (
                 "words",
-                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, preprocessor=number_shape),
+                # Single characters count as words too: "u", "k", an option digit.
+                TfidfVectorizer(
+                    ngram_range=(1, 2),
+                    sublinear_tf=True,
+                    preprocessor=number_shape,
+                    token_pattern=r"(?u)\b\w+\b",
+                ),
             ),
             (
                 "chars",

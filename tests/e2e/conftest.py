@@ -62,6 +62,18 @@ class RunningBot:
             assert response.status == 200
             return [m.get("text", "") for m in json.load(response)]
 
+    def parse(self, text: str) -> dict[str, Any]:
+        """The NLU result for one message over POST /model/parse (no conversation state)."""
+        request = urllib.request.Request(
+            f"{self.rasa_url}/model/parse",
+            data=json.dumps({"text": text}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:
+            assert response.status == 200
+            result: dict[str, Any] = json.load(response)
+            return result
+
     def talk(self, sender: str, *texts: str) -> list[list[str]]:
         return [self.chat(sender, t) for t in texts]
 

@@ -112,3 +112,26 @@ def test_editing_the_lexicon_retrains_the_components_that_read_it(tmp_path: Path
     assert Probe.fingerprint_addon({}) == before
     lexicon.write_text("pets: [cat, dog]\n", encoding="utf-8")
     assert Probe.fingerprint_addon({}) != before
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "absent"),
+    [
+        ("85 bucks a month", {"figure", "frequency"}, {"lone_digit"}),
+        ("$5 now", {"figure"}, {"lone_digit"}),
+        ("i can do 1.2k", {"figure"}, set()),
+        ("1,200", {"figure"}, {"lone_digit"}),
+        ("fifty on friday", {"figure", "date_word"}, set()),
+        ("on the 15th", {"day_of_month"}, {"figure", "lone_digit"}),
+        ("2", {"lone_digit"}, {"figure"}),
+        ("option 3 pls", {"lone_digit", "option_pick"}, set()),
+        ("born 03/04/1985", set(), {"figure", "lone_digit"}),
+        ("it's 9am", set(), {"lone_digit", "figure"}),
+    ],
+)
+def test_figures_days_and_option_digits_are_recognised_by_shape(
+    analyzer: ConceptAnalyzer, text: str, expected: set[str], absent: set[str]
+) -> None:
+    found = set(analyzer.concepts(text))
+    assert expected <= found
+    assert not absent & found
