@@ -273,12 +273,52 @@ def holdout(workdir: Path) -> dict[str, Any]:
     }
 
 
+def linear_only(folds: int) -> int:
+    """Cross-validates LinearIntentBlender's logistic regression alone (no DIET, no Rasa
+    training): minutes instead of most of an hour, and about 0.01 below the full pipeline."""
+    from collections import Counter
+
+    from sklearn.model_selection import StratifiedKFold
+
+    from bot.nlu.linear_intents import LinearIntentBlender, build_intent_pipeline
+
+    examples = load_examples(PROJECT_ROOT / "data" / "nlu")
+    texts = [str(m.get("text")) for m in examples]
+    labels = [str(m.get("intent")) for m in examples]
+    config = LinearIntentBlender.get_default_config()
+    predicted = [""] * len(texts)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=42)
+    for fold, (train, test) in enumerate(splitter.split(texts, labels), start=1):
+        pipeline = build_intent_pipeline(
+            float(config["C"]), int(config["random_seed"]), float(config["concept_weight"])
+        )
+        pipeline.fit([texts[i] for i in train], [labels[i] for i in train])
+        for i, label in zip(test, pipeline.predict([texts[i] for i in test]), strict=True):
+            predicted[i] = str(label)
+        log(f"fold {fold}/{folds} done")
+    result = scores(labels, predicted)
+    confused = Counter((t, p) for t, p in zip(labels, predicted, strict=True) if t != p)
+    print(f"linear intent model, {folds}-fold CV on {len(texts)} examples:")
+    print(f"  macro-F1 {result['macro_f1']}, accuracy {result['accuracy']}")
+    print("  most confused (true -> predicted):")
+    for (true, pred), count in confused.most_common(10):
+        print(f"    {count:4d}  {true} -> {pred}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="NLU cross-validation and held-out evaluation")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--skip-cv", action="store_true", help="only the held-out evaluation")
     parser.add_argument("--config", type=Path, default=CONFIG["path"], help="pipeline to evaluate")
+    parser.add_argument(
+        "--linear-only",
+        action="store_true",
+        help="a quick look (about two minutes): cross-validate only the linear intent model",
+    )
     args = parser.parse_args(argv)
+    if args.linear_only:
+        return linear_only(args.folds)
     CONFIG["path"] = args.config.resolve()
     os.chdir(PROJECT_ROOT)
     quiet_rasa()
