@@ -31,7 +31,7 @@ class ConceptRegexFeaturizer(RegexFeaturizer):
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        return code_fingerprint(Path(__file__), Path(concepts.__file__), concepts.LEXICON_PATH)
+        return code_fingerprint(Path(__file__), *concepts.FILES)
 
     def train(self, training_data: TrainingData) -> Resource:
         super().train(training_data)

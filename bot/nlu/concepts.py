@@ -13,12 +13,16 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
 LEXICON_PATH = Path(__file__).with_name("concepts.yml")
+# What a model that reads concepts depends on besides its own code (its fingerprint).
+FILES = (LEXICON_PATH, Path(__file__))
+# How much the concept channel counts next to words and characters (0.45 scored best in
+# 5-fold CV for both the intent and the emotion model; at 1.0 it drowns the words).
+DEFAULT_WEIGHT = 0.45
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 
@@ -100,17 +104,12 @@ class ConceptAnalyzer:
         return tokens or ["c:none"]
 
 
-@lru_cache(maxsize=1)
-def default_analyzer() -> ConceptAnalyzer:
-    return ConceptAnalyzer()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
         print('usage: python -m bot.nlu.concepts "message text" [...]', file=sys.stderr)
         return 2
-    analyzer = default_analyzer()
+    analyzer = ConceptAnalyzer()
     for text in args:
         print(f"{text!r}: {', '.join(analyzer.concepts(text)) or '(no concept)'}")
     return 0

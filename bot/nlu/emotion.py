@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -64,7 +63,9 @@ def _lowercase(texts: Any) -> list[str]:
     return [t.lower() for t in texts]
 
 
-def build_emotion_pipeline(c: float, random_seed: int, concept_weight: float = 0.45) -> Pipeline:
+def build_emotion_pipeline(
+    c: float, random_seed: int, concept_weight: float = concepts.DEFAULT_WEIGHT
+) -> Pipeline:
     """Word and character n-grams, style cues and the concepts of bot/nlu/concepts.yml
     (anger, worry, sadness, crisis, ...) into a balanced logistic regression."""
     features = FeatureUnion(
@@ -119,11 +120,11 @@ class EmotionClassifier(SklearnComponent):
 
     model_file = "emotion.joblib"
     missing_model = "No trained emotion model found; every message reads as neutral."
-    fingerprint_files = (concepts.LEXICON_PATH, Path(concepts.__file__))
+    fingerprint_files = concepts.FILES
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"C": 8.0, "concept_weight": 0.45, "random_seed": 42}
+        return {"C": 8.0, "concept_weight": concepts.DEFAULT_WEIGHT, "random_seed": 42}
 
     def train(self, training_data: TrainingData) -> Resource:
         texts: list[str] = []

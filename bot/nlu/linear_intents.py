@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
 from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -52,9 +51,11 @@ def number_shape(text: str) -> str:
     )
 
 
-def build_intent_pipeline(c: float, random_seed: int, concept_weight: float = 0.45) -> Pipeline:
+def build_intent_pipeline(
+    c: float, random_seed: int, concept_weight: float = concepts.DEFAULT_WEIGHT
+) -> Pipeline:
     """Word and character n-grams, and the concepts of bot/nlu/concepts.yml at
-    `concept_weight` (0.45 scored best in 5-fold CV; at 1.0 they drown the words)."""
+    `concept_weight` (see concepts.DEFAULT_WEIGHT)."""
     features = FeatureUnion(
         [
             (
@@ -94,11 +95,16 @@ class LinearIntentBlender(SklearnComponent):
 
     model_file = "linear_intents.joblib"
     missing_model = "no linear intent model found; DIET's ranking is used as it is"
-    fingerprint_files = (concepts.LEXICON_PATH, Path(concepts.__file__))
+    fingerprint_files = concepts.FILES
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"C": 20.0, "weight": 0.5, "concept_weight": 0.45, "random_seed": 42}
+        return {
+            "C": 20.0,
+            "weight": 0.5,
+            "concept_weight": concepts.DEFAULT_WEIGHT,
+            "random_seed": 42,
+        }
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
