@@ -33,7 +33,9 @@ def _postgres_available() -> str | None:
             _postgres_reason = ""
         except Exception as exc:  # noqa: BLE001
             _postgres_reason = (
-                f"PostgreSQL at {POSTGRES_ADMIN_URL} does not answer: {type(exc).__name__}"
+                f"PostgreSQL at {POSTGRES_ADMIN_URL} does not answer ({type(exc).__name__}): "
+                "the PostgreSQL variants of the database tests are skipped, the SQLite ones "
+                "still run; start a server or point PARLEY_TEST_POSTGRES_URL at one"
             )
     return _postgres_reason or None
 
