@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -23,16 +23,16 @@ class _ArgumentParser(argparse.ArgumentParser):
 
 
 def _decimal_arg(name: str) -> Callable[[str], Decimal]:
+    """An amount flag, read with the engine's one grammar (money.parse_money): "12,50" and
+    "1.234" are refused, not read as 1250 or 1.23."""
+
     def parse(raw: str) -> Decimal:
+        from bot.negotiation.money import MoneyFormatError, parse_money
+
         try:
-            value = Decimal(raw.strip().replace(",", ""))
-        except InvalidOperation:
-            raise argparse.ArgumentTypeError(
-                f"{name} must be a number like 1200.50 (got {raw!r})"
-            ) from None
-        if not value.is_finite():
-            raise argparse.ArgumentTypeError(f"{name} must be a number like 1200.50 (got {raw!r})")
-        return value
+            return parse_money(raw)
+        except MoneyFormatError as exc:
+            raise argparse.ArgumentTypeError(f"{name} {exc}") from None
 
     return parse
 

@@ -8,12 +8,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from babel.numbers import list_currencies
+
+from bot.negotiation.money import parse_money
 
 REQUIRED_COLUMNS = ("account_ref", "name", "phone", "balance", "currency", "timezone", "dob")
 OPTIONAL_COLUMNS = ("channel", "creditor", "language", "due_date")
@@ -79,21 +81,18 @@ def normalise_phone(raw: str) -> str:
 
 
 def parse_balance(raw: str) -> Decimal:
-    """A positive amount with at most two decimals ("1200", "1200.50"; no symbols)."""
-    text = raw.strip().replace(",", "")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"must be a number like 1200.50 (got {raw.strip()!r})") from None
-    if not amount.is_finite():
-        raise ValueError(f"must be a number like 1200.50 (got {raw.strip()!r})")
+    """A positive amount in the engine's one grammar (see money.parse_money).
+
+    "1200" and "1,200.50" are balances; "12,50", "1.234", "1,2345" and "$5" are not.
+    Raises ValueError (MoneyFormatError for the shape) with a message to put after the
+    column name.
+    """
+    amount = parse_money(raw)
     if amount <= 0:
         raise ValueError("must be greater than zero")
     if amount > MAX_BALANCE:
         raise ValueError("is implausibly large")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("must have at most two decimal places")
-    return amount.quantize(Decimal("0.01"))
+    return amount
 
 
 def parse_iso_date(raw: str) -> date:

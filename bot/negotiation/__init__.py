@@ -17,7 +17,7 @@ from bot.negotiation.counter_offers import (
     evaluate_settlement,
 )
 from bot.negotiation.errors import NegotiationError
-from bot.negotiation.money import format_money, to_money
+from bot.negotiation.money import MoneyFormatError, format_money, parse_money, to_money
 from bot.negotiation.offers import (
     Quote,
     best_installment_plan,
@@ -47,6 +47,7 @@ __all__ = [
     "Finances",
     "Frequency",
     "Installment",
+    "MoneyFormatError",
     "NegotiationError",
     "Option",
     "Outcome",
@@ -69,6 +70,7 @@ __all__ = [
     "latest_deferral",
     "latest_first_due",
     "load_policy",
+    "parse_money",
     "policy_from_dict",
     "smallest_installment_plan",
     "to_money",

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
+
+# The one grammar for a figure typed into a file or a flag: an optional minus, digits
+# (no leading zero unless the whole part is 0), commas only between groups of three, and
+# a point with one or two decimals. "1200", "1,200.50", "0.5" and "-5" are amounts;
+# "12,50" (a decimal comma), "1.234" (a thousands point?), "1,2345", "1.2k" and "fifty"
+# are not: a person's message goes through the NLU (bot/nlu/normalize.py) instead.
+_AMOUNT_TEXT = re.compile(
+    r"(?P<sign>-?)(?P<whole>0|[1-9][0-9]*|[1-9][0-9]{0,2}(?:,[0-9]{3})+)(?:\.(?P<fraction>[0-9]+))?"
+)
+_EXAMPLE = "a number like 1200.50 or 1,200.50"
+
+
+class MoneyFormatError(ValueError):
+    """Text that is not an amount in the one grammar; the message says what is wrong.
+
+    Messages start with "must" so that a caller can put the field's name in front:
+    ``f"balance {exc}"`` reads "balance must be a number like 1200.50 ...".
+    """
+
 
 # Symbols we print in front of the amount; any other currency gets its code after it.
 _SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€"}
@@ -35,6 +55,45 @@ def to_money(value: Decimal | int | str) -> Decimal:
         return amount.quantize(CENT, rounding=ROUND_HALF_UP)
     except InvalidOperation:
         raise ValueError(f"amount too large to handle: {value!r}") from None
+
+
+def parse_money(text: str) -> Decimal:
+    """Parse a figure typed into a file or a command-line flag, to the cent, strictly.
+
+    Accepts ``1200``, ``1200.5``, ``1,200.50`` and ``-5`` (the caller checks the range);
+    raises :class:`MoneyFormatError` for anything else, so that ``12,50`` is never read as
+    1250 and ``1.234`` never as 1.23 or 1234. Nothing is rounded: more than two decimals is
+    an error. Surrounding whitespace is ignored.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_money takes text, not {type(text).__name__} ({text!r})")
+    raw = text.strip()
+    if not raw:
+        raise MoneyFormatError(f"must be {_EXAMPLE} (it is empty)")
+    match = _AMOUNT_TEXT.fullmatch(raw)
+    if match is None:
+        if re.fullmatch(r"-?[0-9,]+(?:\.[0-9]*)?", raw) and "," in raw:
+            why = "a comma may only separate thousands, in groups of three; decimals take a point"
+        elif re.fullmatch(r"-?[0-9]+(?:\.[0-9]+)+", raw):
+            why = "only one decimal point; thousands are separated by commas"
+        elif re.fullmatch(r"-?0[0-9]+(?:\.[0-9]+)?", raw):
+            why = "no leading zeros"
+        elif re.fullmatch(r"-?(?:[0-9]*\.|\.[0-9]+)", raw):
+            why = "digits on both sides of the decimal point"
+        else:
+            why = "digits only, no words, letters or symbols"
+        raise MoneyFormatError(f"must be {_EXAMPLE} (got {raw!r}: {why})")
+    fraction = match["fraction"]
+    if fraction is not None and len(fraction) > 2:
+        hint = ""
+        if len(fraction) == 3:  # "1.234": a European thousands point, or three decimals?
+            hint = "; a point is the decimal mark, thousands are written 1234 or 1,234"
+        raise MoneyFormatError(f"must have at most two decimal places (got {raw!r}{hint})")
+    try:
+        amount = Decimal(raw.replace(",", "")).quantize(CENT)
+    except InvalidOperation:
+        raise MoneyFormatError(f"must be an amount this system can hold (got {raw!r})") from None
+    return amount if amount else Decimal("0.00")  # never "-0.00"
 
 
 def is_whole_cents(amount: Decimal) -> bool:

@@ -75,6 +75,39 @@ def test_each_bad_field_is_named_with_its_line(row: str, message: str) -> None:
     assert "nothing imported" in str(excinfo.value)
 
 
+@pytest.mark.parametrize(
+    ("balance", "expected"),
+    [("1234", "1234.00"), ("1,234.50", "1234.50"), ("0.5", "0.50"), ("1,000,000", "1000000.00")],
+)
+def test_balance_in_the_one_grammar_is_accepted(balance: str, expected: str) -> None:
+    rows = parse(f'{HEADER}\nA-9,Bob,+12025550143,"{balance}",USD,America/New_York,1985-03-04\n')
+    assert rows[0].balance == Decimal(expected)
+    assert str(rows[0].balance) == expected
+
+
+@pytest.mark.parametrize(
+    ("balance", "reason"),
+    [
+        ("12,50", "a comma may only separate thousands"),  # was read as 1250.00
+        ("1,2345", "a comma may only separate thousands"),
+        ("1.234", "at most two decimal places"),  # was read as 1.234 -> 1.23 or refused
+        ("1.2k", "digits only"),
+        ("fifty", "digits only"),
+        ("$12", "digits only"),
+    ],
+)
+def test_balance_outside_the_one_grammar_is_refused_naming_line_and_column(
+    balance: str, reason: str
+) -> None:
+    row = f'A-9,Bob,+12025550143,"{balance}",USD,America/New_York,1985-03-04'
+    with pytest.raises(AccountImportError) as excinfo:
+        parse(f"{HEADER}\n{GOOD}\n{row}\n")
+    assert [e.line for e in excinfo.value.errors] == [3]
+    message = str(excinfo.value.errors[0])
+    assert message.startswith("line 3: balance must ")
+    assert repr(balance) in message and reason in message
+
+
 def test_all_bad_lines_are_reported_together() -> None:
     text = (
         f"{HEADER}\n{GOOD}\n"

@@ -127,6 +127,11 @@ def test_quote_prints_policy_compliant_options(sqlite_url: str) -> None:
             "--balance must be a number",
         ),
         (["--balance", "100", "--income", "2k", "--expenses", "100"], "--income must be a number"),
+        # One numeric grammar with CSV import and the engine (money.parse_money):
+        (["--balance", "12,50", "--income", "2000", "--expenses", "100"], "--balance must be"),
+        (["--balance", "100", "--income", "1.234", "--expenses", "100"], "--income must have"),
+        (["--balance", "100", "--income", "2000", "--expenses", "1,2345"], "--expenses must be"),
+        (["--balance", "fifty", "--income", "2000", "--expenses", "100"], "--balance must be"),
     ],
 )
 def test_quote_bad_input_is_one_clear_line(args: list[str], message: str, sqlite_url: str) -> None:
@@ -135,6 +140,31 @@ def test_quote_bad_input_is_one_clear_line(args: list[str], message: str, sqlite
     assert message in result.stderr
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_quote_reads_grouped_thousands(sqlite_url: str) -> None:
+    result = parley(
+        "quote", "--balance", "1,234.50", "--income", "2,000", "--expenses", "1700",
+        "--today", "2026-11-28", "--json", database_url=sqlite_url,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    quote = json.loads(result.stdout)
+    assert quote["balance"] == "1234.50"
+
+
+def test_import_refuses_a_decimal_comma_naming_line_and_column(
+    tmp_path: Path, database_url: str
+) -> None:
+    path = tmp_path / "comma.csv"
+    path.write_text(
+        HEADER + ROWS + 'A-3,Ann Comma,+16175550123,"12,50",USD,America/Chicago,1970-01-01\n'
+    )
+    result = parley("accounts", "import", str(path), database_url=database_url)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr  # one clear line, no traceback
+    assert "line 4: balance must be a number" in result.stderr and "'12,50'" in result.stderr
+    listed = parley("accounts", "list", "--json", database_url=database_url)
+    assert json.loads(listed.stdout) == []
 
 
 def test_quote_with_invalid_policy_file(tmp_path: Path, sqlite_url: str) -> None:

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.negotiation.money import format_money, to_money
+from bot.negotiation.money import MoneyFormatError, format_money, parse_money, to_money
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,66 @@ def test_to_money_rejects_text_that_is_not_an_amount(value: str) -> None:
 )
 def test_format_money(amount: Decimal, currency: str, expected: str) -> None:
     assert format_money(amount, currency) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1234", "1234.00"),
+        ("1,234.50", "1234.50"),
+        ("1,234,567.89", "1234567.89"),
+        ("0", "0.00"),
+        ("0.5", "0.50"),
+        (" 75 ", "75.00"),
+        ("999,999", "999999.00"),
+        ("-5", "-5.00"),  # the shape is an amount; callers say whether it may be negative
+        ("-0", "0.00"),
+    ],
+)
+def test_parse_money_accepts_the_one_grammar(text: str, expected: str) -> None:
+    result = parse_money(text)
+    assert result == Decimal(expected)
+    assert str(result) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("12,50", "a comma may only separate thousands"),  # a decimal comma: not 1250
+        ("1,2345", "a comma may only separate thousands"),
+        ("1,23", "a comma may only separate thousands"),
+        ("12,345,67", "a comma may only separate thousands"),
+        (",123", "a comma may only separate thousands"),
+        ("1.234", "at most two decimal places"),  # a thousands point? three decimals?
+        ("10.555", "at most two decimal places"),
+        ("1.2.3", "only one decimal point"),
+        ("007", "no leading zeros"),
+        (".5", "digits on both sides"),
+        ("5.", "digits on both sides"),
+        ("fifty", "digits only"),  # word forms are for the NLU, not files and flags
+        ("1.2k", "digits only"),
+        ("$5", "digits only"),
+        ("1e3", "digits only"),
+        ("NaN", "digits only"),
+        ("Infinity", "digits only"),
+        ("+5", "digits only"),
+        ("1 234", "digits only"),
+        ("1_000", "digits only"),
+        ("١٢٣", "digits only"),  # other scripts' digits, which Decimal() would accept
+        ("", "empty"),
+        ("   ", "empty"),
+        ("9" * 40, "an amount this system can hold"),
+    ],
+)
+def test_parse_money_rejects_anything_else_saying_why(text: str, reason: str) -> None:
+    with pytest.raises(MoneyFormatError, match="^must ") as excinfo:
+        parse_money(text)
+    assert reason in str(excinfo.value)
+    if text.strip():
+        assert repr(text.strip()) in str(excinfo.value)  # names what it was given
+
+
+def test_parse_money_error_is_a_value_error_and_text_only() -> None:
+    assert issubclass(MoneyFormatError, ValueError)
+    with pytest.raises(TypeError, match="text"):
+        parse_money(12.5)  # type: ignore[arg-type]
