@@ -22,12 +22,16 @@ help:
 
 # Install exactly the versions in requirements/lock.txt (no resolver run, no surprises),
 # then the project itself. Re-runs only when the lock or pyproject.toml changes.
+# --require-hashes: every file must match a sha256 in the lock, or nothing is installed.
+# The project's own editable install cannot be hashed (pip: "cannot be installed when
+# requiring hashes, because there is no single file to hash"), so that step runs without
+# it; --no-deps and --no-build-isolation keep it from fetching anything.
 $(STAMP): requirements/lock.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.10 is needed ($(PYTHON) not found); install it, e.g. 'pyenv install 3.10'"; exit 1; }
 	@test -x $(BIN)/python || { echo "Creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
 	@$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 10), "the .venv is not Python 3.10: remove it and run make again"'
 	@echo "Installing pinned dependencies (first time: a few minutes)..."
-	$(BIN)/python -m pip install --quiet --no-deps -r requirements/lock.txt
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/lock.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
