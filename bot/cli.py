@@ -321,6 +321,15 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from bot.simulation import SimulationError, simulate_command
+
+    try:
+        return simulate_command(args)
+    except SimulationError as exc:
+        raise CommandError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(
         prog="parley", description="Parley: a humane debt-resolution assistant."
@@ -412,6 +421,21 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.required = True
     p = db_sub.add_parser("upgrade", help="apply schema migrations (also done on every start)")
     p.set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser("simulate", help="what a policy recovers and what it costs debtors")
+    p.add_argument("--policy", help="policy YAML (default: POLICY_FILE or policies/default.yml)")
+    p.add_argument("--compare", help="a second policy YAML, side by side on the same debtors")
+    p.add_argument("--debtors", type=int, help="how many (default 1000; 50 with --through-bot)")
+    p.add_argument("--seed", type=int, default=1, help="the same seed gives the same debtors")
+    p.add_argument("--population", help="assumptions YAML (see examples/population.yml)")
+    p.add_argument("--json", action="store_true", help="print the outcomes as JSON")
+    p.add_argument("--out", help="report folder (default: reports/simulate/)")
+    p.add_argument(
+        "--through-bot",
+        action="store_true",
+        help="text the debtors with a served model on a throwaway database",
+    )
+    p.set_defaults(func=cmd_simulate)
     return parser
 
 
