@@ -204,6 +204,20 @@ def queue_reminders(policy: Policy, now: datetime, days: int) -> list[int]:
     return ids
 
 
+def _reminder_for_inactive_agreement(session: Session, message: OutboxMessage) -> str | None:
+    """Why a queued reminder must not go out (its agreement is no longer active), or None."""
+    if message.installment_id is None:
+        return None
+    agreement = session.execute(
+        sa.select(Agreement)
+        .join(Installment, Installment.agreement_id == Agreement.id)
+        .where(Installment.id == message.installment_id)
+    ).scalar_one_or_none()
+    if agreement is None or agreement.status == "active":
+        return None
+    return f"agreement {agreement.reference} is {agreement.status}; reminders follow the active one"
+
+
 class OutboxSender:
     """Sends due messages through Twilio, re-checking the rules at send time."""
 
@@ -272,6 +286,13 @@ class OutboxSender:
                 and message.scheduled_for > now
             ):
                 return OutboxResult(ref, message.kind, "scheduled", message.reason or "")
+            replaced = _reminder_for_inactive_agreement(session, message)
+            if replaced:
+                # Reminders follow only the live agreement: one for a plan that was
+                # replaced (or ended) after it was queued is never sent.
+                message.status = "blocked"
+                message.reason = replaced
+                return OutboxResult(ref, message.kind, "blocked", replaced)
             decision = _decide(session, account, policy, now)
             if decision.verdict != "send":
                 message.status = _STATUS_FOR_VERDICT[decision.verdict]

@@ -44,6 +44,10 @@ class Account(Base):
     due_date = sa.Column(sa.Date, nullable=True)
     status = sa.Column(sa.String(16), nullable=False, default="active")
     last_inbound_at = sa.Column(UTCDateTime, nullable=True)
+    # Set when too many dates of birth failed; only an operator clears it
+    # (`parley accounts unlock`). Lives here, not in a Rasa slot, so no restart,
+    # new session, channel or sender id resets it.
+    identity_locked_at = sa.Column(UTCDateTime, nullable=True)
     created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = sa.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -82,8 +86,35 @@ class AccountEvent(Base):
     created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
 
 
+# Agreement statuses: `superseded` when the debtor agreed to new terms that replace it.
+AGREEMENT_STATUSES = ("active", "superseded", "completed", "cancelled")
+
+
+class IdentityAttempt(Base):
+    """One date-of-birth check against an account, matched or not, with its time."""
+
+    __tablename__ = "identity_attempts"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    account_id = sa.Column(sa.Integer, sa.ForeignKey("accounts.id"), nullable=False, index=True)
+    matched = sa.Column(sa.Boolean, nullable=False)
+    sender_id = sa.Column(sa.String(64), nullable=True)
+    at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
 class Agreement(Base):
     __tablename__ = "agreements"
+    # At most one active agreement per account, enforced by the database itself
+    # (a partial unique index, on SQLite and PostgreSQL alike).
+    __table_args__ = (
+        sa.Index(
+            "uq_agreements_one_active_per_account",
+            "account_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'active'"),
+            postgresql_where=sa.text("status = 'active'"),
+        ),
+    )
 
     id = sa.Column(sa.Integer, primary_key=True)
     reference = sa.Column(sa.String(32), nullable=False, unique=True)
@@ -96,6 +127,7 @@ class Agreement(Base):
     deferred_until = sa.Column(sa.Date, nullable=True)
     requires_review = sa.Column(sa.Boolean, nullable=False, default=False)
     status = sa.Column(sa.String(16), nullable=False, default="active")
+    superseded_by = sa.Column(sa.String(32), nullable=True)
     # One agreement per confirmed offer: a retried confirmation finds this key and
     # returns the stored agreement instead of creating a second one.
     idempotency_key = sa.Column(sa.String(128), nullable=False, unique=True)

@@ -283,6 +283,9 @@ class AccountRepository:
             "due_date": account.due_date.isoformat() if account.due_date else None,
             "status": account.status,
             "flags": self.active_flags(account),
+            "identity_locked_at": (
+                account.identity_locked_at.isoformat() if account.identity_locked_at else None
+            ),
             "events": [
                 {
                     "kind": e.kind,
@@ -300,6 +303,10 @@ class AccountRepository:
 def new_reference() -> str:
     """A short, unambiguous agreement reference such as PLY-7K3M9QXA."""
     return "PLY-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+
+
+class _ActiveAgreementRace(Exception):
+    """The one-active-agreement index refused an insert: a concurrent agreement won."""
 
 
 @dataclass(frozen=True)
@@ -347,6 +354,44 @@ class AgreementRepository:
         scheduled = sum((Decimal(p.amount) for p in schedule), Decimal("0"))
         if schedule and scheduled != Decimal(total):
             raise ValueError(f"schedule sums to {scheduled}, not the agreed total {total}")
+        for _ in range(3):
+            try:
+                return self._insert_replacing_active(
+                    account,
+                    kind=kind,
+                    total=total,
+                    currency=currency,
+                    schedule=schedule,
+                    idempotency_key=idempotency_key,
+                    frequency=frequency,
+                    settlement=settlement,
+                    deferred_until=deferred_until,
+                    requires_review=requires_review,
+                    sender_id=sender_id,
+                    actor=actor,
+                )
+            except _ActiveAgreementRace:
+                # Another confirmation for this account committed in between; supersede
+                # it too and try again (the unique index guarantees one winner at a time).
+                continue
+        raise RuntimeError(f"could not store the agreement for {account.account_ref}: busy")
+
+    def _insert_replacing_active(
+        self,
+        account: Account,
+        *,
+        kind: str,
+        total: Decimal,
+        currency: str,
+        schedule: Sequence[Any],
+        idempotency_key: str,
+        frequency: str | None,
+        settlement: bool,
+        deferred_until: date | None,
+        requires_review: bool,
+        sender_id: str | None,
+        actor: str,
+    ) -> tuple[Agreement, bool]:
         agreement = Agreement(
             reference=self._unused_reference(),
             account_id=account.id,
@@ -365,17 +410,40 @@ class AgreementRepository:
             Installment(seq=i, due_date=p.due_date, amount=p.amount, status="due")
             for i, p in enumerate(schedule, start=1)
         ]
-        # A savepoint, so a concurrent confirmation that won the race on the unique
-        # key leaves this transaction usable and we return the winner's agreement.
+        # A savepoint, so a concurrent confirmation that won the race on a unique key
+        # leaves this transaction usable: the same terms return the winner's agreement,
+        # other terms supersede it on the next try.
         try:
             with self.session.begin_nested():
+                # Write first: on SQLite a read here would pin a snapshot that a
+                # concurrent writer invalidates ("database is locked" at once); a write
+                # waits for the lock instead.
+                self.session.execute(
+                    sa.update(Agreement)
+                    .where(Agreement.account_id == account.id, Agreement.status == "active")
+                    .values(status="superseded", superseded_by=agreement.reference)
+                    .execution_options(synchronize_session=False)
+                )
                 self.session.add(agreement)
                 self.session.flush()
-        except sa.exc.IntegrityError:
+                replaced = self.session.execute(
+                    sa.select(Agreement).where(Agreement.superseded_by == agreement.reference)
+                ).scalar_one_or_none()
+                if replaced is not None:
+                    self.session.refresh(replaced)
+        except sa.exc.IntegrityError as exc:
             existing = self.by_key(idempotency_key)
-            if existing is None:
-                raise
-            return existing, False
+            if existing is not None:
+                return existing, False
+            raise _ActiveAgreementRace() from exc
+        if replaced is not None:
+            record_audit(
+                self.session,
+                actor,
+                "agreement_superseded",
+                account_id=account.id,
+                detail={"reference": replaced.reference, "superseded_by": agreement.reference},
+            )
         record_audit(
             self.session,
             actor,

@@ -269,3 +269,32 @@ def test_commands_report_and_respect_stop(twilio: FakeTwilioApi) -> None:
     assert "Nothing to send" in late.stdout  # already queued once; keys are idempotent
     bad = parley("remind", "--now", "tomorrow")
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
+
+
+def test_reminders_follow_only_the_active_agreement(twilio: FakeTwilioApi) -> None:
+    """A reminder queued (scheduled past quiet hours) for a plan then replaced never goes."""
+
+    def agree(key: str, amount: str) -> str:
+        with get_database().session() as session:
+            agreement, _ = AgreementRepository(session).create(
+                AccountRepository(session).require("SMS-1"),
+                kind="full",
+                total=Decimal(amount),
+                currency="USD",
+                schedule=[Installment(date(2026, 11, 30), Decimal(amount))],
+                idempotency_key=key,
+            )
+            return str(agreement.reference)
+
+    old = agree("old-terms", "1200.00")
+    night = datetime(2026, 11, 28, 22, 30, tzinfo=NY).astimezone(timezone.utc)
+    policy = load_policy(get_settings().policy_file)
+    queue_reminders(policy, night, days=3)
+    assert [r.status for r in outbox_rows()] == ["scheduled"]  # for 08:00 local
+    new = agree("new-terms", "1200.00")
+    next_noon = datetime(2026, 11, 29, 12, 0, tzinfo=NY).astimezone(timezone.utc)
+    run(next_noon, queue_reminders, days=3)
+    rows = outbox_rows()
+    assert [(r.kind, r.status) for r in rows] == [("reminder", "blocked"), ("reminder", "sent")]
+    assert f"agreement {old} is superseded" in (rows[0].reason or "")
+    assert len(twilio.messages()) == 1 and new != old

@@ -27,4 +27,4 @@ def test_migrate_is_idempotent(db: Database) -> None:
         version = connection.execute(
             sa.text("select version_num from alembic_version")
         ).scalar_one()
-    assert version == "0001"
+    assert version == "0002"
