@@ -17,7 +17,7 @@ from bot.channels.context import sender_phone
 from bot.negotiation import Finances, Option, Policy, format_money, load_policy
 from bot.nlu.normalize import local_today
 from bot.settings import Settings, get_settings
-from bot.storage import AccountRepository, get_database
+from bot.storage import AccountRepository, AgreementRepository, get_database
 from bot.storage.models import Account
 from bot.storage.repositories import PAUSING_FLAGS
 
@@ -37,6 +37,10 @@ class AccountView:
     creditor: str
     due_date: date | None
     flags: tuple[str, ...]
+    # Too many wrong dates of birth: nothing but "locked" until an operator unlocks.
+    identity_locked: bool = False
+    # The live agreement, if any: new terms replace it (and the debtor is told so).
+    active_agreement_ref: str | None = None
 
     @property
     def paused(self) -> bool:
@@ -53,6 +57,7 @@ def first_name(full_name: str) -> str:
 
 
 def _view(account: Account, repo: AccountRepository, settings: Settings) -> AccountView:
+    active = AgreementRepository(repo.session).active_for(account)
     return AccountView(
         account_ref=account.account_ref,
         first_name=first_name(account.name),
@@ -63,6 +68,8 @@ def _view(account: Account, repo: AccountRepository, settings: Settings) -> Acco
         creditor=account.creditor or settings.creditor_name,
         due_date=account.due_date,
         flags=tuple(repo.active_flags(account)),
+        identity_locked=account.identity_locked_at is not None,
+        active_agreement_ref=active.reference if active is not None else None,
     )
 
 

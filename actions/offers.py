@@ -59,8 +59,21 @@ def propose(
     if preface:
         dispatcher.utter_message(text=preface)
     dispatcher.utter_message(text=confirmation_request(option))
-    utter(dispatcher, "utter_confirm_prompt", account)
+    ask_for_yes(dispatcher, account)
     return [SlotSet("proposal", option.to_dict())]
+
+
+def ask_for_yes(dispatcher: CollectingDispatcher, account: AccountView) -> None:
+    """The confirmation prompt, saying first that new terms replace a live agreement."""
+    if account.active_agreement_ref:
+        utter(
+            dispatcher,
+            "utter_replaces_agreement",
+            account,
+            disclose=True,
+            agreement_ref=account.active_agreement_ref,
+        )
+    utter(dispatcher, "utter_confirm_prompt", account)
 
 
 def answer_decision(
@@ -73,7 +86,7 @@ def answer_decision(
     if decision.outcome is Outcome.COUNTERED:
         # The counter already states the exact terms; ask for the yes straight away.
         dispatcher.utter_message(text=f"{decision.message} Would that work for you?")
-        utter(dispatcher, "utter_confirm_prompt", account)
+        ask_for_yes(dispatcher, account)
         return [SlotSet("proposal", decision.option.to_dict())]
     return propose(dispatcher, account, decision.option)
 

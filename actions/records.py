@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.negotiation import Option
 from bot.storage import AccountRepository, AgreementRepository, get_database
+from bot.storage.identity import IdentityRepository, IdentityStatus
 
 
 def flag_account(
@@ -85,3 +86,14 @@ def store_agreement(
             sender_id=sender_id,
         )
         return StoredAgreement(agreement.reference, created, agreement.created_at.date())
+
+
+def record_identity_check(
+    account_ref: str, *, matched: bool, limit: int, sender_id: str
+) -> IdentityStatus:
+    """Record one date-of-birth check on the account; it locks after `limit` failures."""
+    with get_database().session() as session:
+        account = AccountRepository(session).require(account_ref)
+        return IdentityRepository(session).record(
+            account, matched=matched, limit=limit, sender_id=sender_id
+        )

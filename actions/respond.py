@@ -223,7 +223,12 @@ def handle_thanks(turn: Turn) -> None:
 
 
 def handle_default(turn: Turn) -> None:
-    if turn.account is not None and not turn.verified and turn.active_form is None:
+    if (
+        turn.account is not None
+        and not turn.verified
+        and not turn.account.identity_locked
+        and turn.active_form is None
+    ):
         # Whatever a first message says, the answer starts with who we are and identity.
         turn.say("utter_greet_unverified")
         turn.next_step = "verify"
@@ -464,7 +469,7 @@ def respond(turn: Turn) -> None:
             and turn.next_step is None
             and turn.account is not None
             and not turn.verified
-            and "verification_failed" not in turn.account.flags
+            and not turn.account.identity_locked
         ):
             if turn.active_form is None:
                 turn.say("utter_greet_unverified")
@@ -476,10 +481,9 @@ def respond(turn: Turn) -> None:
         turn.end()
         return
     if not turn.verified:
-        if (
-            int(turn.tracker.get_slot("verification_attempts") or 0)
-            and "verification_failed" in account.flags
-        ):
+        if account.identity_locked:
+            # Locked in the database after too many wrong dates of birth: no new
+            # session, restart or channel gets another guess; an operator unlocks.
             turn.say("utter_verification_failed")
             turn.end()
             return

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import current_policy, message_kwargs, today_for, tracker_account, utter
 from actions.custom_forms import CustomFormValidationAction
-from actions.records import flag_account
+from actions.records import flag_account, record_identity_check
 from bot.nlu.normalize import parse_birth_date
 
 VERIFIED = "verified"
@@ -40,22 +40,27 @@ class ValidateVerifyIdentityForm(CustomFormValidationAction):
                     dispatcher, tracker, "utter_dob_unreadable", **message_kwargs(account)
                 ),
             }
-        if answer == account.dob:
+        status = record_identity_check(
+            account.account_ref,
+            matched=answer == account.dob,
+            limit=current_policy().verification_attempts,
+            sender_id=tracker.sender_id,
+        )
+        if answer == account.dob and not status.locked:
             return {
                 "dob_answer": VERIFIED,
                 "verified": True,
                 "verification_attempts": 0.0,
                 **self.succeeded(),
             }
-        attempts = int(tracker.get_slot("verification_attempts") or 0) + 1
-        if attempts >= current_policy().verification_attempts:
+        if status.locked:
             return {
                 "dob_answer": FAILED,
                 "verified": False,
-                "verification_attempts": float(attempts),
+                "verification_attempts": float(status.failures),
             }
         dispatcher.utter_message(response="utter_dob_mismatch")
-        return {"dob_answer": None, "verification_attempts": float(attempts)}
+        return {"dob_answer": None, "verification_attempts": float(status.failures)}
 
 
 class ActionAfterVerification(Action):
@@ -93,6 +98,7 @@ class ActionAfterVerification(Action):
                 detail={"reason": "verification_failed"},
                 sender_id=tracker.sender_id,
             )
-            # A person reviews before anything else is said in this conversation.
-            events.append(ConversationPaused())
+            # No pause: the lock is on the account in the database, so every later
+            # message (in any session, on any channel) hears only that it is locked,
+            # and an operator's unlock takes effect at once.
         return events

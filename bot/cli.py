@@ -81,10 +81,28 @@ def cmd_accounts_show(args: argparse.Namespace) -> int:
     print(f"{data['account_ref']}  {data['name']}  {data['phone']}  ({data['channel']})")
     print(f"  balance  {data['balance']} {data['currency']}   time zone {data['timezone']}")
     print(f"  status   {data['status']}   flags: {', '.join(data['flags']) or 'none'}")
+    if data["identity_locked_at"]:
+        print(f"  identity locked since {data['identity_locked_at']} (parley accounts unlock)")
     print(f"  agreements: {', '.join(data['agreements']) or 'none'}")
     for event in data["events"]:
         words = f'  "{event["debtor_words"]}"' if event["debtor_words"] else ""
         print(f"  {event['created_at']}  {event['kind']}{words}")
+    return 0
+
+
+def cmd_accounts_unlock(args: argparse.Namespace) -> int:
+    from bot.storage import AccountRepository, get_database
+    from bot.storage.identity import IdentityRepository
+
+    with get_database().session() as session:
+        account = AccountRepository(session).get_by_ref(args.ref)
+        if account is None:
+            raise CommandError(f"no account with reference {args.ref!r}")
+        IdentityRepository(session).unlock(account, actor=f"cli:{args.by}", note=args.note)
+    print(
+        f"Unlocked {args.ref}: the debtor can verify their identity again "
+        f"(recorded in the audit log as cli:{args.by})."
+    )
     return 0
 
 
@@ -303,7 +321,9 @@ def cmd_export_story(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.serve import serve
 
-    return serve(rasa_port=args.rasa_port, action_port=args.action_port, model=args.model)
+    return serve(
+        rasa_port=args.rasa_port, action_port=args.action_port, model=args.model, host=args.host
+    )
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -347,6 +367,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ref", help="the account_ref")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_accounts_show)
+    p = accounts_sub.add_parser(
+        "unlock", help="lift an identity lock after too many wrong dates of birth (audited)"
+    )
+    p.add_argument("ref", help="the account_ref")
+    p.add_argument(
+        "--by",
+        default=os.environ.get("USER") or "operator",
+        help="who unlocks, for the audit log (default: $USER)",
+    )
+    p.add_argument("--note", help="why, for the audit log")
+    p.set_defaults(func=cmd_accounts_unlock)
     p = accounts_sub.add_parser("list", help="all accounts")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_accounts_list)
@@ -410,6 +441,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
     p.add_argument("--action-port", type=int, default=int(os.environ.get("ACTION_PORT", 5055)))
     p.add_argument("--model", help="model file (default: the newest in models/)")
+    p.add_argument(
+        "--host",
+        help="interface to listen on (default: PARLEY_HOST or 127.0.0.1; "
+        "development mode allows loopback only)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("train", help="train the Rasa model if data, config or code changed")
@@ -446,8 +482,11 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from bot.storage.users import UserError
     from bot.transcripts import TranscriptNotFoundError
 
+    from bot.storage.identity import AccountNotLockedError
+
     errors: list[type[BaseException]] = [
         CommandError,
+        AccountNotLockedError,
         AccountImportError,
         ConfigurationError,
         DatabaseUnavailableError,

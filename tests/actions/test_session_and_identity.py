@@ -127,23 +127,76 @@ async def test_unreadable_date_is_not_an_attempt(accounts: str, domain: dict[str
     assert responses(messages) == ["utter_dob_unreadable"]
 
 
-async def test_too_many_wrong_dates_hand_over_to_a_person(
+async def wrong_dates(domain: dict[str, Any], count: int, sender: str = MARIA_PHONE) -> dict:  # type: ignore[type-arg]
+    """`count` wrong dates of birth, each in a fresh tracker (as after a restart)."""
+    slots: dict[str, Any] = {}
+    for _ in range(count):
+        tracker = dob_tracker("01/01/1990")
+        tracker.sender_id = sender
+        events, _ = await run_action(ValidateVerifyIdentityForm(), tracker, domain)
+        slots = slots_set(events)
+    return slots
+
+
+async def test_too_many_wrong_dates_lock_the_account_and_hand_over(
     accounts: str, domain: dict[str, Any]
 ) -> None:
-    events, _ = await run_action(
-        ValidateVerifyIdentityForm(), dob_tracker("01/01/1990", attempts=2), domain
-    )
-    slots = slots_set(events)
+    slots = await wrong_dates(domain, 2)
+    assert slots["dob_answer"] is None and slots["verification_attempts"] == 2.0
+    slots = await wrong_dates(domain, 1)
     assert slots["dob_answer"] == "failed" and slots["verified"] is False
     tracker = make_tracker(
         slots={"account_ref": "ACC-1", "verified": False, "verification_attempts": 3.0}
     )
     events, messages = await run_action(ActionAfterVerification(), tracker, domain)
     assert responses(messages) == ["utter_verification_failed"]
-    assert any(e["event"] == "pause" for e in events)
     state = account_state()
     assert {"verification_failed", "handoff"} <= set(state["flags"])
-    assert state["status"] == "paused"
+    assert state["status"] == "paused" and state["identity_locked_at"]
+
+
+async def test_the_lock_survives_new_sessions_channels_and_the_right_date(
+    accounts: str, domain: dict[str, Any]
+) -> None:
+    # Each guess arrives in a fresh tracker (a restart or a new session clears slots),
+    # two of them over WhatsApp: the count is the account's, not the conversation's.
+    await wrong_dates(domain, 1)
+    await wrong_dates(domain, 2, sender=f"whatsapp:{MARIA_PHONE}")
+    assert account_state()["identity_locked_at"]
+    # The right date of birth, once locked, verifies nothing.
+    events, _ = await run_action(ValidateVerifyIdentityForm(), dob_tracker("march 14 1985"), domain)
+    assert slots_set(events)["verified"] is False
+    # A new conversation hears that it is locked, not a request for the date of birth.
+    fresh = make_tracker(slots={"account_ref": "ACC-1"}, events=[user_event("hi", "greet")])
+    events, messages = await run_action(ActionRespond(), fresh, domain)
+    assert responses(messages) == ["utter_verification_failed"]
+    assert slots_set(events)["next_step"] != "verify"
+
+
+async def test_an_operator_unlock_lets_the_debtor_verify_again(
+    accounts: str, domain: dict[str, Any]
+) -> None:
+    from bot.storage import AccountRepository, get_database
+    from bot.storage.identity import IdentityRepository
+
+    await wrong_dates(domain, 3)
+    with get_database().session() as session:
+        account = AccountRepository(session).require("ACC-1")
+        IdentityRepository(session).unlock(account, actor="cli:ops")
+    state = account_state()
+    assert state["identity_locked_at"] is None
+    assert "verification_failed" not in state["flags"] and "handoff" not in state["flags"]
+    events, _ = await run_action(ValidateVerifyIdentityForm(), dob_tracker("march 14 1985"), domain)
+    assert slots_set(events)["verified"] is True
+
+
+async def test_a_right_date_resets_the_count(accounts: str, domain: dict[str, Any]) -> None:
+    await wrong_dates(domain, 2)
+    events, _ = await run_action(ValidateVerifyIdentityForm(), dob_tracker("march 14 1985"), domain)
+    assert slots_set(events)["verified"] is True
+    slots = await wrong_dates(domain, 2)
+    assert slots["dob_answer"] is None and slots["verification_attempts"] == 2.0
+    assert account_state()["identity_locked_at"] is None
 
 
 async def test_disclosure_after_verification(accounts: str, domain: dict[str, Any]) -> None:
