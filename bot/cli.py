@@ -479,10 +479,9 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from bot.accounts.csv_import import AccountImportError
     from bot.settings import ConfigurationError
     from bot.storage import AccountNotFoundError, DatabaseUnavailableError
+    from bot.storage.identity import AccountNotLockedError
     from bot.storage.users import UserError
     from bot.transcripts import TranscriptNotFoundError
-
-    from bot.storage.identity import AccountNotLockedError
 
     errors: list[type[BaseException]] = [
         CommandError,

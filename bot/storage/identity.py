@@ -83,7 +83,9 @@ class IdentityRepository:
             )
             self.session.flush()
             return self.status(account, limit)
-        self.session.add(IdentityAttempt(account_id=account.id, matched=matched, sender_id=sender_id))
+        self.session.add(
+            IdentityAttempt(account_id=account.id, matched=matched, sender_id=sender_id)
+        )
         self.session.flush()
         current = self.status(account, limit)
         if not matched and current.failures >= limit:

@@ -61,9 +61,11 @@ def test_new_terms_supersede_the_active_agreement(db: Database) -> None:
     assert superseded == [{"reference": first, "superseded_by": second}]
     # What is scheduled is the debt once, not twice.
     with db.session() as session:
-        live = session.execute(
-            sa.select(Agreement).where(Agreement.status == "active")
-        ).scalars().all()
+        live = (
+            session.execute(sa.select(Agreement).where(Agreement.status == "active"))
+            .scalars()
+            .all()
+        )
         assert sum(a.total for a in live) == Decimal("150.00")
 
 
