@@ -40,8 +40,10 @@ install: $(STAMP)
 model: install
 	@$(BIN)/parley train
 
+# `make run` is the local quick start: development mode (loopback only, no tokens for
+# the API and the REST channel). `parley serve` run by hand defaults to production.
 run: model
-	$(BIN)/parley serve
+	PARLEY_ENV=development $(BIN)/parley serve
 
 validate: install
 	$(BIN)/rasa data validate --fail-on-warning

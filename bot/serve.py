@@ -1,7 +1,9 @@
 """`parley serve`: the Rasa server and the action server as one command.
 
-Each child's output is prefixed with its name; a readiness line with the URLs is
-printed once both answer; Ctrl-C (or SIGTERM) stops everything cleanly.
+Each child's output is prefixed with its name; a readiness line with the URLs (and
+where the credentials come from) is printed once both answer; Ctrl-C (or SIGTERM) stops
+everything cleanly. Production (the default) refuses placeholder settings and guards
+every server with a credential; development (`make run`) is loopback-only.
 """
 
 from __future__ import annotations
@@ -20,7 +22,18 @@ from pathlib import Path
 
 import yaml
 
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.security import (
+    ACTIONS_SECRET,
+    ACTIONS_SECRET_HEADER,
+    RASA_TOKEN,
+    REST_TOKEN,
+    Secret,
+    ephemeral_secret,
+    is_loopback,
+    production_problems,
+    resolve_secret,
+)
+from bot.settings import PROJECT_ROOT, Settings, get_settings
 
 READY_TIMEOUT_S = 300
 
@@ -53,22 +66,29 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _port_free(port: int) -> bool:
+def _port_free(host: str, port: int) -> bool:
     import socket
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind(("0.0.0.0", port))
+            sock.bind((host, port))
         except OSError:
             return False
     return True
 
 
 def runtime_endpoints(action_port: int) -> Path:
-    """endpoints.yml with the action server URL on the chosen port."""
+    """endpoints.yml with the action server URL on the chosen port, and its secret.
+
+    The secret is written as `${PARLEY_ACTIONS_SECRET}`: Rasa fills it in from the
+    environment when it reads the file, so the value itself never lands under var/.
+    """
     config = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text()) or {}
-    config["action_endpoint"] = {"url": f"http://localhost:{action_port}/webhook"}
+    config["action_endpoint"] = {
+        "url": f"http://127.0.0.1:{action_port}/webhook",
+        "headers": {ACTIONS_SECRET_HEADER: "${PARLEY_ACTIONS_SECRET}"},
+    }
     run_dir = PROJECT_ROOT / "var" / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
     # One file per action port, so two servers (a dev one and a test one) never clash.
@@ -77,55 +97,135 @@ def runtime_endpoints(action_port: int) -> Path:
     return path
 
 
-def build_children(rasa_port: int, action_port: int, model: Path) -> list[Child]:
+def build_children(host: str, rasa_port: int, action_port: int, model: Path) -> list[Child]:
     python = sys.executable
     rasa_command = [
-        python, "-m", "rasa", "run",
+        python, "-m", "bot.runtime.rasa_server",
         "--model", str(model),
         "--endpoints", str(runtime_endpoints(action_port)),
         "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+        "--interface", host,
         "--port", str(rasa_port),
         "--enable-api",
     ]  # fmt: skip
-    token = os.environ.get("RASA_AUTH_TOKEN")
-    if token:
-        rasa_command += ["--auth-token", token]
+    action_command = [
+        python, "-m", "bot.runtime.action_server",
+        "--host", host, "--port", str(action_port),
+    ]  # fmt: skip
     return [
-        Child(
-            "actions",
-            [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
-            f"http://localhost:{action_port}/health",
-        ),
-        Child("rasa", rasa_command, f"http://localhost:{rasa_port}/"),
+        Child("actions", action_command, f"http://127.0.0.1:{action_port}/health"),
+        Child("rasa", rasa_command, f"http://127.0.0.1:{rasa_port}/"),
     ]
 
 
-def serve(rasa_port: int = 5005, action_port: int = 5055, model: str | None = None) -> int:
+@dataclass(frozen=True)
+class Credentials:
+    """What guards the servers in this run (None: open, development only)."""
+
+    rasa_token: Secret | None
+    actions_secret: Secret
+    rest_token: Secret | None
+
+    def environment(self) -> dict[str, str]:
+        env = {"PARLEY_ACTIONS_SECRET": self.actions_secret.value}
+        if self.rasa_token:
+            env["RASA_AUTH_TOKEN"] = self.rasa_token.value
+        if self.rest_token:
+            env["PARLEY_REST_TOKEN"] = self.rest_token.value
+        return env
+
+    def describe(self) -> str:
+        def where(label: str, secret: Secret | None, open_text: str) -> str:
+            return f"{label} {'from ' + secret.source if secret else open_text}"
+
+        return "; ".join(
+            [
+                where("API token", self.rasa_token, "not required (development)"),
+                where("REST bearer token", self.rest_token, "not required (development)"),
+            ]
+        )
+
+
+def resolve_credentials(settings: Settings) -> Credentials:
+    """Production: every credential, generated under PARLEY_SECRETS_DIR when not set.
+    Development: only what is configured, plus a secret for the action server."""
+    directory = settings.secrets_dir
+    if settings.is_production:
+        return Credentials(
+            rasa_token=resolve_secret(settings.rasa_auth_token, directory, RASA_TOKEN[0]),
+            actions_secret=resolve_secret(settings.actions_secret, directory, ACTIONS_SECRET[0]),
+            rest_token=resolve_secret(settings.rest_token, directory, REST_TOKEN[0]),
+        )
+    return Credentials(
+        rasa_token=Secret(settings.rasa_auth_token, "the environment")
+        if settings.rasa_auth_token
+        else None,
+        actions_secret=Secret(settings.actions_secret, "the environment")
+        if settings.actions_secret
+        else ephemeral_secret(),
+        rest_token=Secret(settings.rest_token, "the environment") if settings.rest_token else None,
+    )
+
+
+def check_mode(settings: Settings, host: str) -> list[str]:
+    """Refuse what the mode does not allow; returns the warning lines to print."""
+    if settings.is_production:
+        problems = production_problems(settings)
+        if problems:
+            raise ServeError(
+                "production settings missing or still placeholders: "
+                + "; ".join(problems)
+                + " (set them in the environment or .env; for local use, PARLEY_ENV=development)"
+            )
+        return []
+    if not is_loopback(host):
+        raise ServeError(
+            f"development mode only listens on loopback (asked for {host}); "
+            "use PARLEY_ENV=production, with its tokens, to listen on other interfaces"
+        )
+    return [
+        "[parley] WARNING: development mode: Rasa's API and the REST channel answer without "
+        "a token (loopback only), and placeholder settings may reach test conversations. "
+        "Never expose this server; `parley serve` defaults to production."
+    ]
+
+
+def serve(
+    rasa_port: int = 5005,
+    action_port: int = 5055,
+    model: str | None = None,
+    host: str | None = None,
+) -> int:
     """Run until interrupted; returns the exit status."""
     from bot.storage import get_database
     from bot.training import MODEL_PATH
 
     settings = get_settings()
+    host = host or settings.host
+    warnings = check_mode(settings, host)
     model_path = Path(model) if model else MODEL_PATH
     if not model_path.exists():
         raise ServeError(
             f"no trained model at {model_path}; run `make run` or `parley train` first"
         )
     for port in (rasa_port, action_port):
-        if not _port_free(port):
+        if not _port_free(host, port):
             raise ServeError(
                 f"port {port} is already in use; stop what runs there or choose another port"
             )
+    credentials = resolve_credentials(settings)
     get_database()  # apply migrations once, before the children race to do it
     env = {
         **os.environ,
+        **credentials.environment(),
+        "PARLEY_ENV": settings.env,
         "DATABASE_URL": settings.database_url,
         "PYTHONUNBUFFERED": "1",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "RASA_TELEMETRY_ENABLED": "false",
     }
-    children = build_children(rasa_port, action_port, model_path)
+    children = build_children(host, rasa_port, action_port, model_path)
     stopping = threading.Event()
 
     def stop(*_: object) -> None:
@@ -138,7 +238,12 @@ def serve(rasa_port: int = 5005, action_port: int = 5055, model: str | None = No
         if settings.is_sqlite
         else "PostgreSQL"
     )
-    print(f"[parley] starting with the model {model_path.name} and {db_label}", flush=True)
+    print(
+        f"[parley] starting in {settings.env} mode with the model {model_path.name} and {db_label}",
+        flush=True,
+    )
+    for line in warnings:
+        print(line, flush=True)
     try:
         for child in children:
             child.process = subprocess.Popen(
@@ -166,9 +271,10 @@ def serve(rasa_port: int = 5005, action_port: int = 5055, model: str | None = No
             if not ready and all(_answers(c.health_url) for c in children):
                 ready = True
                 print(
-                    f"[parley] ready: Rasa http://localhost:{rasa_port} "
+                    f"[parley] ready ({settings.env}): Rasa http://{host}:{rasa_port} "
                     f"(POST /webhooks/rest/webhook, /webhooks/twilio/webhook), "
-                    f"actions http://localhost:{action_port}. Press Ctrl-C to stop.",
+                    f"actions http://{host}:{action_port}; {credentials.describe()}. "
+                    "Press Ctrl-C to stop.",
                     flush=True,
                 )
             if not ready and time.monotonic() > deadline:

@@ -19,6 +19,17 @@ class ConfigurationError(RuntimeError):
     """A setting is missing or malformed; the message says which and how to fix it."""
 
 
+PRODUCTION = "production"
+DEVELOPMENT = "development"
+ENVIRONMENTS = (DEVELOPMENT, PRODUCTION)
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_SECRETS_DIR = PROJECT_ROOT / "var" / "secrets"
+# Stand-ins that let a development bot talk; production refuses to send them to debtors.
+DEFAULT_CREDITOR_NAME = "Parley Recovery"
+DEFAULT_SUPPORT_PHONE = "+1 555 010 0000"
+DEFAULT_SUPPORT_URL = "https://example.org/parley/verify"
+
+
 def _default_database_url() -> str:
     return f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
@@ -37,14 +48,26 @@ class Settings:
     twilio_api_base: str | None = None
     public_base_url: str | None = None
     redis_url: str | None = None
-    creditor_name: str = "Parley Recovery"
-    support_phone: str = "+1 555 010 0000"
-    support_url: str = "https://example.org/parley/verify"
+    creditor_name: str = DEFAULT_CREDITOR_NAME
+    support_phone: str = DEFAULT_SUPPORT_PHONE
+    support_url: str = DEFAULT_SUPPORT_URL
+    # Secure by default: production unless PARLEY_ENV=development says otherwise
+    # (`make run` does); see docs/security.md.
+    env: str = PRODUCTION
+    host: str = DEFAULT_HOST
+    rasa_auth_token: str | None = None
+    actions_secret: str | None = None
+    rest_token: str | None = None
+    secrets_dir: Path = DEFAULT_SECRETS_DIR
     project_root: Path = PROJECT_ROOT
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == PRODUCTION
 
 
 _ENV_KEYS = {
@@ -61,6 +84,12 @@ _ENV_KEYS = {
     "PARLEY_CREDITOR_NAME": "creditor_name",
     "PARLEY_SUPPORT_PHONE": "support_phone",
     "PARLEY_SUPPORT_URL": "support_url",
+    "PARLEY_ENV": "env",
+    "PARLEY_HOST": "host",
+    "RASA_AUTH_TOKEN": "rasa_auth_token",
+    "PARLEY_ACTIONS_SECRET": "actions_secret",
+    "PARLEY_REST_TOKEN": "rest_token",
+    "PARLEY_SECRETS_DIR": "secrets_dir",
 }
 
 
@@ -98,6 +127,16 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if "policy_file" in values:
         path = Path(str(values["policy_file"]))
         values["policy_file"] = path if path.is_absolute() else PROJECT_ROOT / path
+    if "env" in values:
+        env = str(values["env"]).lower()
+        if env not in ENVIRONMENTS:
+            raise ConfigurationError(
+                f"PARLEY_ENV must be development or production (got {values['env']!r})"
+            )
+        values["env"] = env
+    if "secrets_dir" in values:
+        path = Path(str(values["secrets_dir"]))
+        values["secrets_dir"] = path if path.is_absolute() else PROJECT_ROOT / path
     if "public_base_url" in values:
         values["public_base_url"] = str(values["public_base_url"]).rstrip("/")
     return Settings(**values)  # type: ignore[arg-type]

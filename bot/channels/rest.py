@@ -1,16 +1,42 @@
-"""Rasa's REST channel, with card numbers masked before the message reaches Rasa."""
+"""Rasa's REST channel, behind a bearer token, with card numbers masked before the
+message reaches Rasa."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
-from sanic import Blueprint
+from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from bot.channels.context import account_metadata, clean_inbound_text, inbound_allowed
+from bot.security import bearer_token, token_matches
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+
+def rest_refusal(authorization: str | None) -> str | None:
+    """Why a REST request is refused, or None when it may pass.
+
+    The REST channel trusts its `sender` field, so whoever can post to it can write as
+    any debtor's number: it needs `Authorization: Bearer $PARLEY_REST_TOKEN`. Only a
+    development server without a token configured (loopback only) leaves it open;
+    production without a token refuses everyone.
+    """
+    settings = get_settings()
+    expected = settings.rest_token
+    if not expected:
+        if settings.is_production:
+            return "the REST channel is closed: PARLEY_REST_TOKEN is not set"
+        return None
+    if token_matches(expected, bearer_token(authorization)):
+        return None
+    return "the REST channel needs Authorization: Bearer <PARLEY_REST_TOKEN>"
 
 
 class RedactingRestInput(RestInput):
@@ -27,7 +53,20 @@ class RedactingRestInput(RestInput):
                 return None
             return await on_new_message(message)
 
-        return super().blueprint(gated)
+        blueprint = super().blueprint(gated)
+
+        async def require_bearer(request: Request) -> HTTPResponse | None:
+            # GET / is the channel's health check and says nothing about anyone.
+            if request.method == "GET" and not request.path.rstrip("/").endswith("/webhook"):
+                return None
+            refusal = rest_refusal(request.headers.get("Authorization"))
+            if refusal is None:
+                return None
+            logger.warning("refused a REST channel request from %s: %s", request.ip, refusal)
+            return response.json({"error": refusal}, status=401)
+
+        blueprint.middleware(require_bearer, "request")
+        return blueprint
 
     def _extract_message(self, req: Request) -> str | None:
         raw = req.json.get("message")

@@ -1,0 +1,1 @@
+"""The processes `parley serve` starts: Rasa and the action server, each with its guard."""

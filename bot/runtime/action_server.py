@@ -1,0 +1,79 @@
+"""`python -m bot.runtime.action_server --host H --port P`: rasa_sdk's action server
+that answers only requests carrying PARLEY_ACTIONS_SECRET.
+
+rasa_sdk 3.6 has no authentication of its own, and whoever can post to `/webhook` can
+run any action against any tracker they make up (mark an account disputed, store an
+agreement). Rasa sends the secret as a header configured in endpoints.yml
+(`${PARLEY_ACTIONS_SECRET}`, interpolated from the environment, so it is never written
+to a file). `/health` stays open: it says nothing but "ok".
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.security import ACTIONS_SECRET_HEADER, token_matches
+
+logger = logging.getLogger("bot.runtime.action_server")
+OPEN_PATHS = frozenset({"/health"})
+
+
+def create_app(secret: str, actions_package: str = "actions"):  # type: ignore[no-untyped-def]
+    """The rasa_sdk Sanic app with the secret check in front of every other route."""
+    from rasa_sdk.endpoint import create_app as create_sdk_app
+    from rasa_sdk.plugin import plugin_manager
+
+    # No CORS: browsers have no business calling the action server.
+    app = create_sdk_app(actions_package, cors_origins=None)
+
+    async def require_secret(request: Request) -> HTTPResponse | None:
+        if request.path in OPEN_PATHS:
+            return None
+        if token_matches(secret, request.headers.get(ACTIONS_SECRET_HEADER)):
+            return None
+        logger.warning(
+            "refused %s %s from %s: no valid secret", request.method, request.path, request.ip
+        )
+        return response.json(
+            {"error": f"the action server needs the {ACTIONS_SECRET_HEADER} header"}, status=401
+        )
+
+    app.register_middleware(require_secret, "request")
+    plugin_manager().hook.attach_sanic_app_extensions(app=app)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5055)
+    parser.add_argument("--actions", default="actions")
+    args = parser.parse_args(argv)
+    secret = os.environ.get("PARLEY_ACTIONS_SECRET")
+    if not secret:
+        print(
+            "action server: PARLEY_ACTIONS_SECRET is not set; refusing to answer anyone "
+            "(parley serve sets it)",
+            file=sys.stderr,
+        )
+        return 2
+    from rasa_sdk import utils
+
+    logging.getLogger("matplotlib").setLevel(logging.WARN)
+    utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    utils.update_sanic_log_level()
+    app = create_app(secret, args.actions)
+    logger.info("Action endpoint is up and running on http://%s:%s", args.host, args.port)
+    app.run(args.host, args.port, workers=1, access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""`python -m bot.runtime.rasa_server ARGS`: `rasa run ARGS`, with the API token from
+the environment (RASA_AUTH_TOKEN) instead of the command line, where `ps` would show it
+to every user of the machine."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main() -> None:
+    argv = ["rasa", "run", *sys.argv[1:]]
+    token = os.environ.get("RASA_AUTH_TOKEN")
+    if token:
+        # Only this process's own copy of argv changes; /proc/<pid>/cmdline keeps the
+        # command as it was started, without the token.
+        argv += ["--auth-token", token]
+    sys.argv = argv
+    from rasa.__main__ import main as rasa_main
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
