@@ -78,8 +78,8 @@ DEFAULTS: Mapping[str, Any] = {
         "pressure_acceptance": "0.25",
         "asks_for_person": "0.10",
         "source": (
-            "assumption; agreeing under pressure to a plan one cannot keep is the failure "
-            "mode MADeN (ACL Findings 2025) describes, its rate here is not from that paper"
+            "assumption; pressure models the 'pushes too hard' failure MADeN (ACL Findings "
+            "2025) scores negotiators on, its rate here is not from that paper"
         ),
     },
     "lump_sum": {

@@ -109,7 +109,14 @@ def write_plots(simulation: Simulation, out_dir: Path) -> list[Path]:
 
     sim = simulation
     runs = [sim.main] + ([sim.compare] if sim.compare else [])
-    strategies = [(run, s) for run in runs for s in run.strategies]
+    main_outcomes = {s.key: s.overall for s in sim.main.strategies}
+    # A baseline the second policy does not change would only hide behind the first.
+    strategies = [
+        (run, s)
+        for run in runs
+        for s in run.strategies
+        if run is sim.main or s.key == "parley" or s.overall != main_outcomes[s.key]
+    ]
 
     fig, ax = plt.subplots(figsize=(9, 5.5))
     for run, strategy in strategies:
@@ -142,8 +149,8 @@ def write_plots(simulation: Simulation, out_dir: Path) -> list[Path]:
     ax.axvline(0, color="tab:red", linewidth=0.8, alpha=0.6)
     ax.margins(x=0.35, y=0.15)
     ax.set_xlabel(
-        "Real disposable income left after the payment ($ a month): "
-        "marker = median, line = down to the worst-off 10%"
+        "Real disposable income left after the payment ($ a month)\n"
+        "marker: median; line: down to the worst-off 10%"
     )
     ax.set_ylabel("Expected recovery (% of all balances)")
     ax.set_title(f"Recovery vs. what debtors have left ({len(sim.debtors)} debtors)")
