@@ -13,9 +13,9 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.channels.context import sender_phone
 from bot.negotiation import Finances, Option, Policy, format_money, load_policy
 from bot.nlu.normalize import local_today
+from bot.privacy import sender_phone
 from bot.settings import Settings, get_settings
 from bot.storage import AccountRepository, AgreementRepository, get_database
 from bot.storage.models import Account

@@ -13,9 +13,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.context import account_metadata, clean_inbound_text, inbound_allowed
+from bot import inbound as inbound_gate
+from bot.channels.context import clean_inbound_text
 from bot.security import bearer_token, token_matches
 from bot.settings import get_settings
+from bot.storage import DatabaseUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +50,17 @@ class RedactingRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         async def gated(message: UserMessage) -> Any:
+            try:
+                admission = inbound_gate.admit(message.sender_id, message.text)
+            except DatabaseUnavailableError as exc:
+                # No claim to make here, so a database problem must not lose the message:
+                # it goes on without the account's time zone (relative dates in UTC).
+                logger.warning("inbound gate unavailable, going on without it: %s", exc)
+                admission = inbound_gate.Admission(first=True)
             # An opted-out sender gets nothing back (the opt-out was confirmed once).
-            if not inbound_allowed(message.sender_id, message.text):
+            if not admission.allowed:
                 return None
+            message.metadata = {**(message.metadata or {}), **admission.metadata}
             return await on_new_message(message)
 
         blueprint = super().blueprint(gated)
@@ -80,5 +90,4 @@ class RedactingRestInput(RestInput):
         metadata: dict[str, Any] = dict(supplied) if isinstance(supplied, dict) else {}
         _, flags = clean_inbound_text(str(request.json.get("message") or ""))
         metadata.update(flags)
-        metadata.update(account_metadata(request.json.get("sender")))
         return metadata

@@ -19,8 +19,9 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.channels.context import account_metadata, clean_inbound_text, inbound_allowed, sender_phone
-from bot.messaging.masking import mask_phone
+from bot import inbound as inbound_gate
+from bot.channels.context import clean_inbound_text
+from bot.privacy import mask_phone, sender_phone
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -175,23 +176,27 @@ class TwilioInput(InputChannel):
             return response.text("service unavailable", status=503)
 
     async def _process(self, inbound: InboundSms, on_new_message: Any) -> HTTPResponse:
-        from bot.messaging import inbound as inbound_store
-
-        claim = inbound_store.claim(inbound.message_sid, inbound.channel, inbound.sender)
-        if not claim.first:
-            logger.info("duplicate delivery of %s (%s)", inbound.message_sid, claim.status)
+        text, flags = clean_inbound_text(inbound.body)
+        # One transaction: claim the MessageSid, find the account, note the contact,
+        # apply Twilio's opt-out signal and decide whether the bot may see the message.
+        admission = inbound_gate.admit(
+            inbound.sender,
+            text,
+            message_sid=inbound.message_sid,
+            channel=inbound.channel,
+            opt_out_type=inbound.opt_out_type,
+        )
+        if not admission.first:
+            logger.info("duplicate delivery of %s", inbound.message_sid)
             # Same reply as the first delivery; nothing is processed twice.
-            return _xml(claim.reply if claim.reply is not None else twiml([]))
-        inbound_store.touch_account(inbound.sender)
+            return _xml(admission.reply if admission.reply is not None else twiml([]))
         if inbound.opt_out_type:
             # Twilio's Advanced Opt-Out already replied to STOP/START/HELP itself.
-            inbound_store.apply_opt_out_type(inbound.sender, inbound.opt_out_type, inbound.body)
             return self._done(inbound, [])
-        text, flags = clean_inbound_text(inbound.body)
         if not text.strip():
             replies = [MEDIA_ONLY_REPLY] if inbound.num_media else []
             return self._done(inbound, replies)
-        if not inbound_allowed(inbound.sender, text):
+        if not admission.allowed:
             return self._done(inbound, [])
         metadata = {
             "channel": inbound.channel,
@@ -199,7 +204,7 @@ class TwilioInput(InputChannel):
             "profile_name": inbound.profile_name,
             "num_media": inbound.num_media,
             **flags,
-            **account_metadata(inbound.sender),
+            **admission.metadata,
         }
         collector = CollectingOutputChannel()
         try:
@@ -215,16 +220,14 @@ class TwilioInput(InputChannel):
             )
         except Exception:  # noqa: BLE001 - the debtor must get an answer, and a retry must work
             logger.exception("processing %s failed", inbound.message_sid)
-            inbound_store.fail(inbound.message_sid)
+            inbound_gate.fail(inbound.message_sid)
             return _xml(twiml([TRY_AGAIN_REPLY]))
         replies = [m["text"] for m in collector.messages if m.get("text")]
         return self._done(inbound, replies)
 
     def _done(self, inbound: InboundSms, replies: list[str]) -> HTTPResponse:
-        from bot.messaging import inbound as inbound_store
-
         body = twiml(replies)
-        inbound_store.complete(inbound.message_sid, body)
+        inbound_gate.complete(inbound.message_sid, body)
         logger.info(
             "answered %s from %s with %d message(s)",
             inbound.message_sid,
@@ -234,7 +237,7 @@ class TwilioInput(InputChannel):
         return _xml(body)
 
     async def handle_status(self, request: Request) -> HTTPResponse:
-        from bot.messaging.outbox import record_status_callback
+        from bot.storage.delivery import record_status_callback
 
         form = parse_form(request.body or b"")
         try:

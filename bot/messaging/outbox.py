@@ -11,36 +11,22 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.messaging.masking import mask_phone
 from bot.messaging.rules import decide, with_opt_out_line
 from bot.messaging.twilio_client import TwilioApiError, TwilioClient, TwilioConfigurationError
 from bot.negotiation import Policy, format_money
 from bot.negotiation.wording import format_date
+from bot.privacy import mask_phone
 from bot.settings import Settings, get_settings
 from bot.storage import AccountRepository, get_database, record_audit
+from bot.storage.delivery import TWILIO_RECIPIENT_OPTED_OUT
 from bot.storage.models import Account, Agreement, Installment, OutboxMessage
 from bot.storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
 # Twilio error codes with a defined response.
-TWILIO_RECIPIENT_OPTED_OUT = 21610
 TWILIO_WHATSAPP_OUTSIDE_WINDOW = 63016
 WHATSAPP_WINDOW = timedelta(hours=24)
-
-# Delivery statuses only ever move forward (callbacks arrive out of order).
-_STATUS_RANK = {
-    "queued": 0,
-    "scheduled": 0,
-    "held": 0,
-    "accepted": 1,
-    "sending": 2,
-    "sent": 3,
-    "undelivered": 4,
-    "failed": 4,
-    "delivered": 4,
-    "read": 5,
-}
 _COUNTS_TOWARDS_CAP = ("sent", "sending", "accepted", "delivered", "read", "undelivered")
 
 
@@ -398,34 +384,6 @@ class OutboxSender:
                     str(exc.code) if exc.code else None,
                 )
             return ("failed", str(exc), None, str(exc.code) if exc.code else None)
-
-
-def record_status_callback(twilio_sid: str, status: str, error_code: str | None) -> bool:
-    """Apply a signed status callback; returns False if ignored (unknown or backwards)."""
-    with get_database().session() as session:
-        message = session.execute(
-            sa.select(OutboxMessage).where(OutboxMessage.twilio_sid == twilio_sid)
-        ).scalar_one_or_none()
-        if message is None:
-            logger.info("status callback for an unknown message %s", twilio_sid)
-            return False
-        if _STATUS_RANK.get(status, -1) <= _STATUS_RANK.get(message.status, 0):
-            return False
-        message.status = status
-        if error_code:
-            message.error_code = error_code
-            if error_code == str(TWILIO_RECIPIENT_OPTED_OUT):
-                account = session.get(Account, message.account_id)
-                if account is not None:
-                    AccountRepository(session).set_flag(account, "opted_out", source="twilio")
-        record_audit(
-            session,
-            "twilio",
-            f"delivery_{status}",
-            account_id=message.account_id,
-            detail={"outbox_id": message.id},
-        )
-        return True
 
 
 def parse_now(value: str | None) -> datetime:

@@ -12,7 +12,7 @@ from rasa.shared.nlu.constants import METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.redaction import mask_card_numbers
+from bot.privacy import mask_card_numbers
 
 # Output property the dialogue reads to warn the debtor not to text card details.
 CARD_NUMBER_REDACTED = "card_number_redacted"

@@ -11,7 +11,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 
-from bot.nlu.redaction import mask_card_numbers
+from bot.privacy import mask_card_numbers
 from bot.settings import get_settings
 from bot.storage.db import create_db_engine
 

@@ -16,17 +16,13 @@ import pytest
 import sqlalchemy as sa
 
 from bot.accounts.csv_import import AccountRow
-from bot.messaging.outbox import (
-    OutboxSender,
-    queue_outreach,
-    queue_reminders,
-    record_status_callback,
-)
+from bot.messaging.outbox import OutboxSender, queue_outreach, queue_reminders
 from bot.messaging.rules import OPT_OUT_LINE
 from bot.negotiation import load_policy
 from bot.negotiation.plans import Installment
 from bot.settings import get_settings
 from bot.storage import AccountRepository, AgreementRepository, get_database
+from bot.storage.delivery import record_status_callback
 from bot.storage.models import OutboxMessage
 from tests.fakes.twilio_api import FakeTwilioApi
 

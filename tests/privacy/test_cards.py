@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bot.nlu.redaction import CARD_PLACEHOLDER, luhn_valid, mask_card_numbers
+from bot.privacy import CARD_PLACEHOLDER, luhn_valid, mask_card_numbers
 
 P = CARD_PLACEHOLDER
 

@@ -1,6 +1,16 @@
-"""Personal data is masked in logs."""
+"""Phone numbers: the sender id's number, and masking for logs."""
 
 from __future__ import annotations
+
+
+def sender_phone(sender_id: str | None) -> str | None:
+    """The E.164 number in a sender id ("whatsapp:+1202..." or "+1202..."), if any."""
+    if not sender_id:
+        return None
+    value = sender_id.strip()
+    if value.lower().startswith("whatsapp:"):
+        value = value[len("whatsapp:") :]
+    return value if value.startswith("+") and value[1:].isdigit() else None
 
 
 def mask_phone(value: str | None) -> str:
