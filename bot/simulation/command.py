@@ -26,6 +26,10 @@ def simulate_command(args: argparse.Namespace) -> int:
         count = DEFAULT_BOT_DEBTORS if args.through_bot else DEFAULT_DEBTORS
     if count < 1:
         raise SimulationError(f"--debtors must be at least 1 (got {count})")
+    if args.through_bot and args.compare:
+        raise SimulationError(
+            "--compare is for the engine-only run; run --through-bot once per policy instead"
+        )
     if args.seed < 0:
         raise SimulationError(f"--seed must be 0 or more (got {args.seed})")
     policy_path = Path(args.policy) if args.policy else get_settings().policy_file

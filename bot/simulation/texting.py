@@ -315,7 +315,8 @@ class TextingDebtor:
             if option.schedule and option.schedule[0].amount <= d.lump_sum:
                 return self.say_yes(option)
             self.conversation.lump_request = False
-            return self.pick(AFTER_LUMP)
+            # Moving on to a plan, a debtor in hardship says why (the engine run assumes so).
+            return self.situation() if d.hardship != "none" else self.pick(AFTER_LUMP)
         self.note_offers([option])
         if option == self.choice or can_keep(d, option, self.today):
             return self.say_yes(option)
