@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.messaging.rules import decide, with_opt_out_line
+from bot.messaging.rules import SendDecision, decide, decide_operator_reply, with_opt_out_line
 from bot.messaging.twilio_client import TwilioApiError, TwilioClient, TwilioConfigurationError
 from bot.negotiation import Policy, format_money
 from bot.negotiation.wording import format_date
@@ -88,6 +88,32 @@ def _decide(session: Session, account: Account, policy: Policy, now: datetime): 
     )
 
 
+# A person's reply from the console: its own send gate (rules.decide_operator_reply).
+OPERATOR_REPLY = "operator_reply"
+
+
+def _decide_operator_reply(
+    session: Session, account: Account, policy: Policy, now: datetime
+) -> SendDecision:
+    return decide_operator_reply(
+        flags=set(AccountRepository(session).active_flags(account)),
+        account_status=account.status,
+        channel=account.channel,
+        zone=account.timezone,
+        now=now,
+        quiet_hours=policy.quiet_hours,
+        last_inbound_at=account.last_inbound_at,
+    )
+
+
+def _decide_for(
+    session: Session, message: OutboxMessage, account: Account, policy: Policy, now: datetime
+) -> SendDecision:
+    if message.kind == OPERATOR_REPLY:
+        return _decide_operator_reply(session, account, policy, now)
+    return _decide(session, account, policy, now)  # type: ignore[no-any-return]
+
+
 _STATUS_FOR_VERDICT = {
     "send": "queued",
     "schedule": "scheduled",
@@ -137,6 +163,50 @@ def enqueue(
         detail={"kind": kind, "reason": decision.reason, "outbox_id": message.id},
     )
     return message, True
+
+
+def enqueue_operator_reply(
+    session: Session,
+    account: Account,
+    *,
+    body: str,
+    operator: str,
+    idempotency_key: str,
+    policy: Policy,
+    now: datetime,
+) -> OutboxMessage:
+    """Queue a person's reply on the debtor's channel, decided by the operator gate.
+
+    No opt-out line is added: this answers the debtor, it does not start a conversation.
+    """
+    existing = session.execute(
+        sa.select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    decision = _decide_operator_reply(session, account, policy, now)
+    to = f"whatsapp:{account.phone}" if account.channel == "whatsapp" else account.phone
+    message = OutboxMessage(
+        account_id=account.id,
+        kind=OPERATOR_REPLY,
+        channel=account.channel,
+        to_address=to,
+        body=body.strip(),
+        status=_STATUS_FOR_VERDICT[decision.verdict],
+        reason=decision.reason,
+        scheduled_for=decision.not_before,
+        idempotency_key=idempotency_key,
+    )
+    session.add(message)
+    session.flush()
+    record_audit(
+        session,
+        operator,
+        f"outbox_{message.status}",
+        account_id=account.id,
+        detail={"kind": OPERATOR_REPLY, "reason": decision.reason, "outbox_id": message.id},
+    )
+    return message
 
 
 def queue_outreach(policy: Policy, now: datetime) -> list[int]:
@@ -258,6 +328,12 @@ class OutboxSender:
                 ]
         return results
 
+    async def dispatch_message(
+        self, message_id: int, policy: Policy, now: datetime
+    ) -> OutboxResult:
+        """Send one queued message now if its gate allows (the console's replies)."""
+        return await self._dispatch_one(message_id, policy, now)
+
     async def _dispatch_one(self, message_id: int, policy: Policy, now: datetime) -> OutboxResult:
         database = get_database()
         with database.session() as session:
@@ -279,7 +355,7 @@ class OutboxSender:
                 message.status = "blocked"
                 message.reason = replaced
                 return OutboxResult(ref, message.kind, "blocked", replaced)
-            decision = _decide(session, account, policy, now)
+            decision = _decide_for(session, message, account, policy, now)
             if decision.verdict != "send":
                 message.status = _STATUS_FOR_VERDICT[decision.verdict]
                 message.reason = decision.reason
@@ -291,8 +367,13 @@ class OutboxSender:
                 )
                 message.status = "queued"
                 return OutboxResult(ref, message.kind, "queued", message.reason)
-            use_template = message.channel == "whatsapp" and (
-                account.last_inbound_at is None or now - account.last_inbound_at > WHATSAPP_WINDOW
+            use_template = (
+                message.kind != OPERATOR_REPLY
+                and message.channel == "whatsapp"
+                and (
+                    account.last_inbound_at is None
+                    or now - account.last_inbound_at > WHATSAPP_WINDOW
+                )
             )
             first_name = _first_name(account)
             snapshot = (message.to_address, message.body, message.channel, message.idempotency_key)

@@ -80,3 +80,56 @@ def decide(
             when,
         )
     return SendDecision("send", "within the sending window")
+
+
+# A person may answer outside the sending window when the debtor wrote this recently.
+OPERATOR_REPLY_GRACE = timedelta(minutes=30)
+WHATSAPP_SESSION_WINDOW = timedelta(hours=24)
+
+
+def decide_operator_reply(
+    *,
+    flags: set[str] | frozenset[str],
+    account_status: str,
+    channel: str,
+    zone: str,
+    now: datetime,
+    quiet_hours: QuietHours,
+    last_inbound_at: datetime | None,
+) -> SendDecision:
+    """The send gate for a person's reply from the console.
+
+    - opted out or closed → never;
+    - WhatsApp more than 24 hours after the debtor's last message → never free-form (only
+      an approved template may be sent then, and a template is not a person's reply);
+    - outside the quiet-hours window → scheduled, unless the debtor wrote in the last 30
+      minutes (then the person is answering them, as the bot would);
+    - otherwise → send now. The pausing flags (hand-off, vulnerable, disputed) stop the
+      bot, not a person: that is who they are waiting for.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if "opted_out" in flags:
+        return SendDecision("block", "the debtor opted out")
+    if account_status == "closed":
+        return SendDecision("block", "the account is closed")
+    recent = last_inbound_at is not None and now - last_inbound_at <= OPERATOR_REPLY_GRACE
+    if channel == "whatsapp" and (
+        last_inbound_at is None or now - last_inbound_at > WHATSAPP_SESSION_WINDOW
+    ):
+        return SendDecision(
+            "block",
+            "the WhatsApp 24-hour window is closed: only an approved template may be sent",
+        )
+    local = now.astimezone(ZoneInfo(zone))
+    if not recent and not quiet_hours.allows(local.time()):
+        when = next_allowed_time(now, zone, quiet_hours)
+        local_when = when.astimezone(ZoneInfo(zone))
+        return SendDecision(
+            "schedule",
+            f"{local:%H:%M} is outside {quiet_hours.start:%H:%M}-{quiet_hours.end:%H:%M} "
+            f"in {zone} and the debtor has not written in the last 30 minutes; "
+            f"scheduled for {local_when:%Y-%m-%d %H:%M} local time",
+            when,
+        )
+    return SendDecision("send", "a reply from a person")
