@@ -16,12 +16,14 @@ from actions.common import (
     AccountView,
     current_policy,
     known_finances,
+    latest_text,
     option_from_slot,
     options_from_slot,
     today_for,
     utter,
 )
 from actions.records import store_agreement
+from bot.dialogue.confirmation import is_explicit_yes
 from bot.dialogue.texts import agreement_confirmation, confirmation_request, options_list
 from bot.negotiation import (
     CounterOffer,
@@ -211,6 +213,11 @@ def confirm_proposal(
 ) -> list[EventType]:
     """The explicit yes: store the agreement exactly once and confirm it in writing."""
     option = option_from_slot(tracker.get_slot("proposal"))
+    if option is not None and not is_explicit_yes(latest_text(tracker)):
+        # The guard lives here, in the step that stores, so no rule or story can make
+        # a maybe (or an NLU misreading) into an agreement: exact terms need a plain yes.
+        dispatcher.utter_message(response="utter_confirm_plain_yes")
+        return []
     if option is None:
         reference = tracker.get_slot("agreement_ref")
         if reference:

@@ -36,7 +36,6 @@ from actions.offers import (
     request_from_tracker,
 )
 from actions.records import clear_flag, flag_account, record_event
-from bot.dialogue.confirmation import is_explicit_yes
 from bot.dialogue.texts import choose_option
 from bot.negotiation.wording import format_date
 from bot.nlu.normalize import parse_date, parse_hardship
@@ -387,14 +386,8 @@ def handle_choice(turn: Turn) -> None:
 
 def handle_affirm(turn: Turn) -> None:
     assert turn.account is not None
-    if turn.tracker.get_slot("proposal") and not is_explicit_yes(turn.text):
-        # Nothing is agreed on a maybe: ask for the plain yes.
-        turn.dispatcher.utter_message(
-            text="Just to be sure: reply YES to agree to these terms, or tell me what you'd like to change."
-        )
-        turn.end()
-        return
     if turn.tracker.get_slot("proposal") or turn.tracker.get_slot("agreement_ref"):
+        # confirm_proposal stores nothing without a plain yes to the exact terms.
         turn.events += confirm_proposal(turn.dispatcher, turn.tracker, turn.account)
         turn.end()
         return

@@ -7,7 +7,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import UserMessage
+import rasa.utils.endpoints
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -15,6 +16,7 @@ from sanic.response import HTTPResponse
 
 from bot import inbound as inbound_gate
 from bot.channels.context import clean_inbound_text
+from bot.channels.egress import guard_replies
 from bot.security import bearer_token, token_matches
 from bot.settings import get_settings
 from bot.storage import DatabaseUnavailableError
@@ -61,7 +63,15 @@ class RedactingRestInput(RestInput):
             if not admission.allowed:
                 return None
             message.metadata = {**(message.metadata or {}), **admission.metadata}
-            return await on_new_message(message)
+            result = await on_new_message(message)
+            # The last word on what leaves (bot.channels.egress): the collector's messages
+            # are what the REST channel answers with, so they are filtered in place.
+            collector = message.output_channel
+            if isinstance(collector, CollectingOutputChannel):
+                collector.messages[:] = guard_replies(
+                    message.sender_id, message.message_id, collector.messages
+                )
+            return result
 
         blueprint = super().blueprint(gated)
 
@@ -70,10 +80,14 @@ class RedactingRestInput(RestInput):
             if request.method == "GET" and not request.path.rstrip("/").endswith("/webhook"):
                 return None
             refusal = rest_refusal(request.headers.get("Authorization"))
-            if refusal is None:
-                return None
-            logger.warning("refused a REST channel request from %s: %s", request.ip, refusal)
-            return response.json({"error": refusal}, status=401)
+            if refusal is not None:
+                logger.warning("refused a REST channel request from %s: %s", request.ip, refusal)
+                return response.json({"error": refusal}, status=401)
+            if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
+                # Streamed replies leave before the turn is complete, so the egress guard
+                # could not see them: refused.
+                return response.json({"error": "stream=true is not supported"}, status=400)
+            return None
 
         blueprint.middleware(require_bearer, "request")
         return blueprint

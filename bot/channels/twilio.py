@@ -21,6 +21,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import inbound as inbound_gate
 from bot.channels.context import clean_inbound_text
+from bot.channels.egress import guard_replies
 from bot.privacy import mask_phone, sender_phone
 from bot.settings import get_settings
 
@@ -222,7 +223,10 @@ class TwilioInput(InputChannel):
             logger.exception("processing %s failed", inbound.message_sid)
             inbound_gate.fail(inbound.message_sid)
             return _xml(twiml([TRY_AGAIN_REPLY]))
-        replies = [m["text"] for m in collector.messages if m.get("text")]
+        # The last word on what leaves: no debt detail before verification, nothing but
+        # the confirmation after an opt-out, whatever the stories said (bot.channels.egress).
+        allowed = guard_replies(inbound.sender, inbound.message_sid, collector.messages)
+        replies = [m["text"] for m in allowed if m.get("text")]
         return self._done(inbound, replies)
 
     def _done(self, inbound: InboundSms, replies: list[str]) -> HTTPResponse:

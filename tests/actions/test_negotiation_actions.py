@@ -257,9 +257,33 @@ async def test_an_unclear_yes_stores_nothing(accounts: str, domain: dict[str, An
         make_tracker(slots=slots, events=[user_event("yes but can i start later?", "affirm")]),
         domain,
     )
-    assert "reply YES" in messages[0]["text"]
+    assert messages[0]["response"] == "utter_confirm_plain_yes"
     assert "proposal" not in slots_set(events)  # the terms stay on the table
     assert agreements_count() == 0
+
+
+@pytest.mark.parametrize("text", ["yes but can i start later?", "maybe", "ok?", "1", "hi"])
+async def test_the_storing_step_itself_needs_a_plain_yes(
+    text: str, accounts: str, domain: dict[str, Any]
+) -> None:
+    """Whatever rule or story reaches it, confirm_proposal stores nothing on a maybe."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.common import tracker_account
+    from actions.offers import confirm_proposal
+
+    events, _ = await run_action(ActionPresentOffers(), make_tracker(slots=BUDGET), domain)
+    offer = slots_set(events)["offers"][0]
+    tracker = make_tracker(slots={**BUDGET, "proposal": offer}, events=[user_event(text, "affirm")])
+    account = tracker_account(tracker)
+    assert account is not None
+    dispatcher = CollectingDispatcher()
+    assert confirm_proposal(dispatcher, tracker, account) == []
+    assert agreements_count() == 0
+    assert dispatcher.messages[0]["response"] == "utter_confirm_plain_yes"
+    yes = make_tracker(slots={**BUDGET, "proposal": offer}, events=[user_event("yes", "affirm")])
+    confirm_proposal(CollectingDispatcher(), yes, account)
+    assert agreements_count() == 1
 
 
 async def test_temporary_hardship_adds_the_deferral_option(
