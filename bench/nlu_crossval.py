@@ -395,6 +395,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             "out_of_scope_read_as_agreement": result["chatter_as_agreement"],
             "any_message_wrongly_read_as_agreement": result["agreement_false_positives"],
         }
+        # The frozen sets (never tuned on): scored with the model trained on all the data.
+        from bench import frozen_sets
+        from bot.training import MODEL_PATH, model_is_current
+
+        if model_is_current() and CONFIG["path"] == PROJECT_ROOT / "config.yml":
+            frozen = frozen_sets.evaluate_model(MODEL_PATH)
+            (REPORT_DIR / "frozen.json").write_text(
+                json.dumps(frozen, indent=2, ensure_ascii=False)
+            )
+            summary["frozen"] = {
+                "texting": {k: v for k, v in frozen["texting"].items() if k != "misses"},
+                "register": frozen["register"],
+            }
     summary["seconds"] = round(time.monotonic() - started)
     (REPORT_DIR / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
     lines = [
@@ -425,6 +438,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         f"Took {summary['seconds']} s. Details: the JSON reports and confusion matrices beside this file.",
     ]
+    if "frozen" in summary:
+        lines += ["", frozen_sets.markdown(summary["frozen"])]
+    else:
+        lines += ["", "Frozen sets: not scored (models/ is stale or another config was given)."]
     (REPORT_DIR / "summary.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

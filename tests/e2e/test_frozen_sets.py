@@ -1,0 +1,71 @@
+"""The trained model on the frozen evaluation sets: a regression cannot land silently.
+
+The sets (tests/nlu/frozen/) were written apart from the training data and are never
+tuned on. The floors sit a little under what today's model measured (2026-12-01, see
+bench/frozen_sets.py); the NLU issue (issue 14) raises them to its targets: intent
+macro-F1 0.93, emotion 0.88, recall 0.95 on each safety intent, fallback at most 8%, and
+no unrelated chatter read as agreement.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bench.frozen_sets import REGISTER, SAFETY_INTENTS, TEXTING, evaluate, load, markdown
+from tests.e2e.conftest import RunningBot
+
+pytestmark = pytest.mark.e2e
+
+# Measured 2026-12-01 on today's model: intent 0.918, emotion 0.832, fallback 8.0%,
+# register emotion 0.522; recall stop 0.780, wrong person 0.520, dispute 0.863,
+# vulnerability 0.844; 2 chatter messages read as agreement.
+FLOORS = {
+    "intent_macro_f1": 0.90,
+    "emotion_macro_f1": 0.81,
+    "register_emotion_macro_f1": 0.50,
+    "fallback_rate_max": 0.10,
+    "chatter_as_agreement_max": 2,
+    "safety_recall": {
+        "request_stop_contact": 0.75,
+        "wrong_person": 0.48,
+        "dispute_debt": 0.84,
+        "express_vulnerability": 0.82,
+    },
+}
+
+
+def test_the_frozen_sets_are_big_enough() -> None:
+    texting, register = load(TEXTING), load(REGISTER)
+    for intent in SAFETY_INTENTS:
+        assert sum(e.intent == intent for e in texting) >= 40, intent
+    assert min(sum(e.intent == i for e in texting) for i in {e.intent for e in texting}) >= 15
+    assert len(register) >= 250
+    assert len({e.text.lower() for e in texting + register}) == len(texting) + len(register)
+
+
+@pytest.fixture(scope="module")
+def result(bot: RunningBot) -> dict[str, Any]:
+    scored = evaluate(lambda texts: [bot.parse(t) for t in texts])
+    print("\n" + markdown(scored))
+    return scored
+
+
+def test_intents_and_emotions_stay_above_their_floors(result: dict[str, Any]) -> None:
+    texting = result["texting"]
+    assert texting["intent_macro_f1"] >= FLOORS["intent_macro_f1"]
+    assert texting["emotion_macro_f1"] >= FLOORS["emotion_macro_f1"]
+    assert texting["fallback_rate"] <= FLOORS["fallback_rate_max"]
+    assert result["register"]["emotion_macro_f1"] >= FLOORS["register_emotion_macro_f1"]
+
+
+def test_safety_intents_are_not_lost(result: dict[str, Any]) -> None:
+    recall = result["texting"]["safety_recall"]
+    for intent, floor in FLOORS["safety_recall"].items():
+        assert recall[intent] >= floor, (intent, recall[intent])
+
+
+def test_chatter_is_not_read_as_agreement(result: dict[str, Any]) -> None:
+    found = result["texting"]["chatter_as_agreement"]
+    assert len(found) <= FLOORS["chatter_as_agreement_max"], found
