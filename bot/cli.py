@@ -308,6 +308,17 @@ def _prompt_password() -> str:
     return first
 
 
+def cmd_inbox_export(args: argparse.Namespace) -> int:
+    from bot.inbox import export_nlu_yaml, review_file, reviewed_examples
+
+    path = Path(args.file) if args.file else review_file()
+    examples = reviewed_examples(path)
+    if not examples:
+        print(f"parley: no reviewed examples yet in {path}", file=sys.stderr)
+    print(export_nlu_yaml(examples), end="")
+    return 0
+
+
 def cmd_export_story(args: argparse.Namespace) -> int:
     from bot.transcripts import export_story
 
@@ -322,7 +333,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.serve import serve
 
     return serve(
-        rasa_port=args.rasa_port, action_port=args.action_port, model=args.model, host=args.host
+        rasa_port=args.rasa_port,
+        action_port=args.action_port,
+        model=args.model,
+        host=args.host,
+        console_port=args.console_port,
     )
 
 
@@ -432,14 +447,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", required=True, choices=["operator", "trainer", "admin"])
     p.set_defaults(func=cmd_users_add)
 
+    inbox = sub.add_parser("inbox", help="the trainers' reviewed inbox examples")
+    inbox_sub = inbox.add_subparsers(dest="inbox_command", metavar="ACTION")
+    inbox_sub.required = True
+    p = inbox_sub.add_parser("export", help="reviewed examples in data/nlu/ format (YAML)")
+    p.add_argument("--file", help="the review file (default: PARLEY_INBOX_FILE or var/inbox/)")
+    p.set_defaults(func=cmd_inbox_export)
+
     p = sub.add_parser("export-story", help="a stored conversation as a Rasa test story (YAML)")
     p.add_argument("sender_id", help="e.g. +12025550143 or whatsapp:+12025550143")
     p.add_argument("--name", help="story name (default: transcript SENDER_ID)")
     p.set_defaults(func=cmd_export_story)
 
-    p = sub.add_parser("serve", help="run the Rasa server and the action server together")
+    p = sub.add_parser(
+        "serve", help="run the Rasa server, the action server and the operator console together"
+    )
     p.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
     p.add_argument("--action-port", type=int, default=int(os.environ.get("ACTION_PORT", 5055)))
+    p.add_argument(
+        "--console-port",
+        type=int,
+        default=int(os.environ.get("CONSOLE_PORT", 8000)),
+        help="the operator console's port (default: CONSOLE_PORT or 8000)",
+    )
     p.add_argument("--model", help="model file (default: the newest in models/)")
     p.add_argument(
         "--host",

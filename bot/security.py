@@ -30,6 +30,7 @@ ACTIONS_SECRET_HEADER = "X-Parley-Actions-Secret"
 RASA_TOKEN = ("rasa_auth_token", "RASA_AUTH_TOKEN")
 ACTIONS_SECRET = ("actions_secret", "PARLEY_ACTIONS_SECRET")
 REST_TOKEN = ("rest_token", "PARLEY_REST_TOKEN")
+CONSOLE_SECRET = ("console_secret", "PARLEY_CONSOLE_SECRET")
 
 _PLACEHOLDER = re.compile(
     r"example\.(com|org|net)|changeme|change-me|change_me|placeholder|your[_-]|\bxxx|[<>]|\btodo\b",

@@ -1,4 +1,4 @@
-"""`parley serve`: the Rasa server and the action server as one command.
+"""`parley serve`: the Rasa server, the action server and the operator console as one command.
 
 Each child's output is prefixed with its name; a readiness line with the URLs (and
 where the credentials come from) is printed once both answer; Ctrl-C (or SIGTERM) stops
@@ -25,6 +25,7 @@ import yaml
 from bot.security import (
     ACTIONS_SECRET,
     ACTIONS_SECRET_HEADER,
+    CONSOLE_SECRET,
     RASA_TOKEN,
     REST_TOKEN,
     Secret,
@@ -47,6 +48,8 @@ class Child:
     name: str
     command: list[str]
     health_url: str
+    # Environment only this child gets (the console's cookie-signing secret).
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     threads: list[threading.Thread] = field(default_factory=list)
 
@@ -97,7 +100,14 @@ def runtime_endpoints(action_port: int) -> Path:
     return path
 
 
-def build_children(host: str, rasa_port: int, action_port: int, model: Path) -> list[Child]:
+def build_children(
+    host: str,
+    rasa_port: int,
+    action_port: int,
+    model: Path,
+    console_port: int | None = None,
+    console_env: dict[str, str] | None = None,
+) -> list[Child]:
     python = sys.executable
     rasa_command = [
         python, "-m", "bot.runtime.rasa_server",
@@ -112,10 +122,28 @@ def build_children(host: str, rasa_port: int, action_port: int, model: Path) -> 
         python, "-m", "bot.runtime.action_server",
         "--host", host, "--port", str(action_port),
     ]  # fmt: skip
-    return [
+    children = [
         Child("actions", action_command, f"http://127.0.0.1:{action_port}/health"),
         Child("rasa", rasa_command, f"http://127.0.0.1:{rasa_port}/"),
     ]
+    if console_port is not None:
+        console_command = [
+            python, "-m", "bot.console", "--host", host, "--port", str(console_port),
+        ]  # fmt: skip
+        children.append(
+            Child(
+                "console",
+                console_command,
+                # The login page is the console's only open route: its health check.
+                f"http://127.0.0.1:{console_port}/login",
+                env={
+                    # The console calls Rasa's API and REST channel on loopback.
+                    "PARLEY_RASA_URL": f"http://127.0.0.1:{rasa_port}",
+                    **(console_env or {}),
+                },
+            )
+        )
+    return children
 
 
 @dataclass(frozen=True)
@@ -125,6 +153,8 @@ class Credentials:
     rasa_token: Secret | None
     actions_secret: Secret
     rest_token: Secret | None
+    # Signs the console's session cookies; only the console gets it.
+    console_secret: Secret | None = None
 
     def environment(self) -> dict[str, str]:
         env = {"PARLEY_ACTIONS_SECRET": self.actions_secret.value}
@@ -138,12 +168,13 @@ class Credentials:
         def where(label: str, secret: Secret | None, open_text: str) -> str:
             return f"{label} {'from ' + secret.source if secret else open_text}"
 
-        return "; ".join(
-            [
-                where("API token", self.rasa_token, "not required (development)"),
-                where("REST bearer token", self.rest_token, "not required (development)"),
-            ]
-        )
+        parts = [
+            where("API token", self.rasa_token, "not required (development)"),
+            where("REST bearer token", self.rest_token, "not required (development)"),
+        ]
+        if self.console_secret:
+            parts.append(f"console cookie secret from {self.console_secret.source}")
+        return "; ".join(parts)
 
 
 def resolve_credentials(settings: Settings) -> Credentials:
@@ -155,6 +186,7 @@ def resolve_credentials(settings: Settings) -> Credentials:
             rasa_token=resolve_secret(settings.rasa_auth_token, directory, RASA_TOKEN[0]),
             actions_secret=resolve_secret(settings.actions_secret, directory, ACTIONS_SECRET[0]),
             rest_token=resolve_secret(settings.rest_token, directory, REST_TOKEN[0]),
+            console_secret=_console_secret(directory),
         )
     return Credentials(
         rasa_token=Secret(settings.rasa_auth_token, "the environment")
@@ -164,7 +196,24 @@ def resolve_credentials(settings: Settings) -> Credentials:
         if settings.actions_secret
         else ephemeral_secret(),
         rest_token=Secret(settings.rest_token, "the environment") if settings.rest_token else None,
+        # Development writes no secret files: console logins last as long as the run.
+        console_secret=_development_console_secret(),
     )
+
+
+def _development_console_secret() -> Secret:
+    configured = _configured_console_secret()
+    return Secret(configured, "the environment") if configured else ephemeral_secret()
+
+
+def _configured_console_secret() -> str | None:
+    return os.environ.get(CONSOLE_SECRET[1], "").strip() or None
+
+
+def _console_secret(directory: Path) -> Secret:
+    """PARLEY_CONSOLE_SECRET, or the one kept (generated on first start) under
+    PARLEY_SECRETS_DIR, so console logins survive a restart."""
+    return resolve_secret(_configured_console_secret(), directory, CONSOLE_SECRET[0])
 
 
 def check_mode(settings: Settings, host: str) -> list[str]:
@@ -195,6 +244,7 @@ def serve(
     action_port: int = 5055,
     model: str | None = None,
     host: str | None = None,
+    console_port: int | None = 8000,
 ) -> int:
     """Run until interrupted; returns the exit status."""
     from bot.storage import get_database
@@ -208,7 +258,7 @@ def serve(
         raise ServeError(
             f"no trained model at {model_path}; run `make run` or `parley train` first"
         )
-    for port in (rasa_port, action_port):
+    for port in (rasa_port, action_port, *([console_port] if console_port is not None else [])):
         if not _port_free(host, port):
             raise ServeError(
                 f"port {port} is already in use; stop what runs there or choose another port"
@@ -225,7 +275,12 @@ def serve(
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "RASA_TELEMETRY_ENABLED": "false",
     }
-    children = build_children(host, rasa_port, action_port, model_path)
+    console_env = (
+        {CONSOLE_SECRET[1]: credentials.console_secret.value} if credentials.console_secret else {}
+    )
+    children = build_children(
+        host, rasa_port, action_port, model_path, console_port, console_env=console_env
+    )
     stopping = threading.Event()
 
     def stop(*_: object) -> None:
@@ -249,7 +304,7 @@ def serve(
             child.process = subprocess.Popen(
                 child.command,
                 cwd=PROJECT_ROOT,
-                env=env,
+                env={**env, **child.env},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -273,7 +328,13 @@ def serve(
                 print(
                     f"[parley] ready ({settings.env}): Rasa http://{host}:{rasa_port} "
                     f"(POST /webhooks/rest/webhook, /webhooks/twilio/webhook), "
-                    f"actions http://{host}:{action_port}; {credentials.describe()}. "
+                    f"actions http://{host}:{action_port}"
+                    + (
+                        f", console http://{host}:{console_port}"
+                        if console_port is not None
+                        else ""
+                    )
+                    + f"; {credentials.describe()}. "
                     "Press Ctrl-C to stop.",
                     flush=True,
                 )

@@ -120,12 +120,19 @@ def test_production_credentials_are_generated_and_development_leaves_the_api_ope
     assert len({prod.rasa_token.value, prod.rest_token.value, prod.actions_secret.value}) == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "actions_secret",
+        "console_secret",  # signs the console's session cookies
         "rasa_auth_token",
         "rest_token",
     ]
+    assert prod.console_secret and prod.console_secret.value not in {
+        prod.rasa_token.value,
+        prod.rest_token.value,
+    }
     dev = resolve_credentials(load_settings({"PARLEY_ENV": "development"}))
     assert dev.rasa_token is None and dev.rest_token is None
     assert dev.actions_secret.value  # the action server is never open
+    # Development writes no secret files: the console's cookie secret lasts one run.
+    assert dev.console_secret and dev.console_secret.path is None
 
 
 def test_tokens_compare_exactly() -> None:

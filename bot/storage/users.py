@@ -31,7 +31,7 @@ class UserRepository:
             sa.select(ConsoleUser).where(ConsoleUser.username == username)
         ).scalar_one_or_none()
 
-    def add(self, username: str, password: str, role: str) -> ConsoleUser:
+    def add(self, username: str, password: str, role: str, *, actor: str = "cli") -> ConsoleUser:
         if not _NAME.match(username):
             raise UserError("user names are 2-64 letters, digits, '.', '_' or '-'")
         if role not in ROLES:
@@ -43,7 +43,7 @@ class UserRepository:
         user = ConsoleUser(username=username, password_hash=_hasher.hash(password), role=role)
         self.session.add(user)
         self.session.flush()
-        record_audit(self.session, "cli", "user_added", detail={"username": username, "role": role})
+        record_audit(self.session, actor, "user_added", detail={"username": username, "role": role})
         return user
 
     def authenticate(self, username: str, password: str) -> ConsoleUser | None:

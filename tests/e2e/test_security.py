@@ -108,7 +108,7 @@ def test_the_rest_channel_needs_the_bearer_token(bot: RunningBot) -> None:
 
 
 def test_servers_listen_on_loopback_only(bot: RunningBot) -> None:
-    for url in (bot.rasa_url, bot.action_url):
+    for url in (bot.rasa_url, bot.action_url, bot.console_url):
         addresses = listening_addresses(port_of(url))
         assert addresses, f"nothing listens on {url}"
         # 0100007F is 127.0.0.1 in /proc's byte order; no 0.0.0.0 and no IPv6 wildcard.
@@ -117,7 +117,7 @@ def test_servers_listen_on_loopback_only(bot: RunningBot) -> None:
 
 def test_generated_token_files_are_private_and_named_in_the_ready_line(bot: RunningBot) -> None:
     ready = next(line for line in bot.output if "[parley] ready" in line)
-    for name in ("rasa_auth_token", "rest_token", "actions_secret"):
+    for name in ("rasa_auth_token", "rest_token", "actions_secret", "console_secret"):
         path = bot.secrets_dir / name
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
     assert str(bot.secrets_dir / "rasa_auth_token") in ready

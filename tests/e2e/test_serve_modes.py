@@ -77,7 +77,7 @@ def test_development_mode_keeps_the_quick_start_open_on_loopback(tmp_path: Path)
     env = bare_env(tmp_path, PARLEY_ENV="development")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--rasa-port", str(rasa_port),
-         "--action-port", str(action_port)],
+         "--action-port", str(action_port), "--console-port", str(free_port())],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )  # fmt: skip
