@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install model run test test-unit test-stories validate lint crossval bench clean
+.PHONY: help install model browser console-images run test test-unit test-stories validate lint crossval bench clean
 
 help:
 	@echo "make run       install, train if needed, serve the bot (SQLite under var/)"
@@ -19,6 +19,7 @@ help:
 	@echo "make crossval  5-fold NLU cross-validation into reports/nlu/ (a benchmark)"
 	@echo "make bench     benchmarks into reports/"
 	@echo "make lint      ruff and mypy"
+	@echo "make browser   install chromium for the console's browser tests (apt, as root)"
 
 # Install exactly the versions in requirements/lock.txt (no resolver run, no surprises),
 # then the project itself. Re-runs only when the lock or pyproject.toml changes.
@@ -40,6 +41,19 @@ install: $(STAMP)
 model: install
 	@$(BIN)/parley train
 
+# The console's browser tests drive Debian's chromium (Playwright, pointed at it: nothing is
+# downloaded at run time). Installed with apt when missing and we are root (CI); elsewhere
+# say how, and the browser tests skip with that reason (in CI, CI=true, they fail instead).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing chromium for the console's browser tests (apt)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "chromium is not installed at $(CHROMIUM): the console's browser tests will be skipped (sudo apt-get install chromium)"; \
+	fi
+
 # `make run` is the local quick start: development mode (loopback only, no tokens for
 # the API and the REST channel). `parley serve` run by hand defaults to production.
 run: model
@@ -48,7 +62,14 @@ run: model
 validate: install
 	$(BIN)/rasa data validate --fail-on-warning
 
-test: model
+# The browser tests save screenshots under reports/console/ (not committed); the operators'
+# guide shows copies kept in docs/images/. Refresh them after a test run changed the pages.
+console-images:
+	@test -n "$$(ls reports/console/*.png 2>/dev/null)" || { echo "no screenshots in reports/console/: run the browser tests first (make test)"; exit 1; }
+	@for f in reports/console/*.png; do cp "$$f" "docs/images/console-$$(basename $$f)"; done
+	@echo "copied $$(ls reports/console/*.png | wc -l) screenshots to docs/images/"
+
+test: model browser
 	$(BIN)/rasa data validate --fail-on-warning
 	$(BIN)/pytest
 	$(BIN)/python -m bot.testing.stories
