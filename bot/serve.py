@@ -173,7 +173,11 @@ class Credentials:
             where("REST bearer token", self.rest_token, "not required (development)"),
         ]
         if self.console_secret:
-            parts.append(f"console cookie secret from {self.console_secret.source}")
+            source = self.console_secret.source
+            parts.append(
+                "console cookie secret "
+                + (source if source.startswith("generated") else f"from {source}")
+            )
         return "; ".join(parts)
 
 
