@@ -81,7 +81,11 @@ def test_state_is_judged_per_message(store: ParleyTrackerStore) -> None:
     early = "Your balance is 1200.00, by the way."
     save_turn(
         store,
-        [said(early, "utter_early"), SlotSet("verified", True), said(DISCLOSURE, "utter_disclosure")],
+        [
+            said(early, "utter_early"),
+            SlotSet("verified", True),
+            said(DISCLOSURE, "utter_disclosure"),
+        ],
     )
     out = guard_replies(SENDER, "m1", replies(early, DISCLOSURE))
     assert [r["text"] for r in out] == [BLOCKED_REPLACEMENT, DISCLOSURE]
