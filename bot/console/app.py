@@ -8,6 +8,7 @@ route but the login page needs a logged-in user.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -83,6 +84,8 @@ def create_app(config: ConsoleConfig | None = None) -> Flask:
 
     @app.before_request
     def require_session() -> Any:
+        # Scripts run only with this request's nonce: debtor text can never become one.
+        g.csp_nonce = secrets.token_urlsafe(16)
         g.user = _current_user()
         if g.user is not None or request.endpoint in OPEN_ENDPOINTS:
             return None
@@ -94,8 +97,9 @@ def create_app(config: ConsoleConfig | None = None) -> Flask:
     def headers(response: Response) -> Response:
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; script-src 'self' 'unsafe-inline'; "
-            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+            f"default-src 'self'; script-src 'nonce-{g.get('csp_nonce', '')}'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; "
+            "form-action 'self'; base-uri 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

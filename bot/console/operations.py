@@ -260,6 +260,13 @@ class Operations:
                 detail={"by": username, "outbox_id": message_id, "status": status},
                 sender_id=sender_id,
             )
+            record_audit(
+                session,
+                actor_name(username),
+                "console_reply",
+                account_id=account.id,
+                detail={"outbox_id": message_id, "status": status, "sender_id": sender_id},
+            )
         if status == "sent":
             self.rasa.record_operator_reply(sender_id, body, username)
         return status, reason

@@ -483,3 +483,14 @@ def test_the_dashboard_counts_match_the_database(client: FlaskClient) -> None:
     assert shown("options shown") == 1
     assert shown("agreed") == len(real & agreed) == 1
     assert 'id="emotion-chart"' in html and "turn 1: 3 anxious" in html
+
+
+def test_scripts_run_only_with_the_pages_nonce(client: FlaskClient) -> None:
+    login(client, "olga")
+    response = client.get("/conversations")
+    policy = response.headers["Content-Security-Policy"]
+    nonce = policy.split("'nonce-", 1)[1].split("'", 1)[0]
+    assert len(nonce) >= 16 and "unsafe-inline" not in policy.split("style-src")[0]
+    html = response.get_data(as_text=True)
+    assert html.count("<script") == html.count(f'<script nonce="{nonce}">') == 1
+    assert nonce not in client.get("/conversations").headers["Content-Security-Policy"]

@@ -76,8 +76,13 @@ def page(browser: Any, console: RunningBot) -> Iterator[Any]:
     )
     tab = context.new_page()
     tab.set_default_timeout(60_000)
+    problems: list[str] = []
+    tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: problems.append(str(e)))
     yield tab
     context.close()
+    # No page broke its own content security policy or threw (the header's live count).
+    assert [p for p in problems if "401" not in p] == []
 
 
 def shot(page: Any, name: str) -> None:
@@ -301,3 +306,18 @@ def test_simulator_chats_as_an_account_under_its_own_sender(page: Any, console: 
     assert real["events"] == [] and real["flags"] == []
     tracker = console.tracker(sender[0])
     assert tracker["sender_id"].startswith("sim:")
+
+
+def test_the_header_count_follows_new_handoffs_live(page: Any, console: RunningBot) -> None:
+    log_in(page, OPERATOR)
+    page.goto("/agreements")
+    before = int(page.inner_text("#waiting-count").split()[0])
+    console.talk(phone(44), "hi", "can i speak to a real person please")
+    assert "handoff" in console.account("E2E-44")["flags"]
+    # The header polls every 10 seconds; no reload. (Polled from here: the page's content
+    # security policy rightly refuses the string evaluation wait_for_function would use.)
+    for _ in range(60):
+        if int(page.inner_text("#waiting-count").split()[0]) > before:
+            break
+        page.wait_for_timeout(500)
+    assert int(page.inner_text("#waiting-count").split()[0]) > before
