@@ -335,3 +335,17 @@ def last_user_message_at(engine: Engine, sender_id: str) -> datetime | None:
             )
         ).scalar_one_or_none()
     return _when(latest)
+
+
+def is_paused(engine: Engine, sender_id: str) -> bool:
+    """Whether the bot is paused for this conversation (its last pause has no resume)."""
+    if not has_events_table(engine):
+        return False
+    with engine.connect() as conn:
+        last = conn.execute(
+            sa.select(EVENTS.c.type_name)
+            .where(EVENTS.c.sender_id == sender_id, EVENTS.c.type_name.in_(("pause", "resume")))
+            .order_by(EVENTS.c.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+    return last == "pause"

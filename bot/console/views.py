@@ -253,9 +253,7 @@ def transcript(sender_id: str) -> Any:
         locked = bool(account and account.identity_locked_at)
     if not turns and panel is None:
         abort(404)
-    paused = any(
-        s.paused for s in tracker.conversation_summaries(_engine()) if s.sender_id == sender_id
-    )
+    paused = tracker.is_paused(_engine(), sender_id)
     return render_template(
         "transcript.html",
         sender_id=sender_id,

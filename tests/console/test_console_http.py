@@ -494,3 +494,12 @@ def test_scripts_run_only_with_the_pages_nonce(client: FlaskClient) -> None:
     html = response.get_data(as_text=True)
     assert html.count("<script") == html.count(f'<script nonce="{nonce}">') == 1
     assert nonce not in client.get("/conversations").headers["Content-Security-Policy"]
+
+
+def test_the_transcript_says_when_the_bot_is_paused(client: FlaskClient) -> None:
+    add_account("ACC-1", SENDER, flags=["handoff"])
+    add_events(SENDER, [user_message("a person please", "request_human"), {"event": "pause"}])
+    login(client, "olga")
+    assert 'id="paused-badge"' in client.get(f"/conversations/{SENDER}").get_data(as_text=True)
+    add_events(SENDER, [{"event": "resume"}])
+    assert 'id="paused-badge"' not in client.get(f"/conversations/{SENDER}").get_data(as_text=True)
