@@ -54,6 +54,15 @@ def options_list(options: list[Option]) -> str:
     return "\n".join(f"{n}) {describe_option(o)}" for n, o in enumerate(options, start=1))
 
 
+def recommended_offer(options: list[Option]) -> str:
+    """One recommended plan (the first) that a plain "yes" can accept, then the others."""
+    text = f"I'd suggest: {describe_option(options[0])}."
+    if len(options) > 1:
+        others = "\n".join(f"{n}) {describe_option(o)}" for n, o in enumerate(options[1:], start=2))
+        text += f"\nOther options:\n{others}"
+    return text
+
+
 def confirmation_request(option: Option) -> str:
     """The exact terms, before asking for an explicit yes."""
     lines = [f"To confirm: {describe_option(option)}."]
@@ -76,45 +85,59 @@ def agreement_confirmation(reference: str, option: Option, created_on: date) -> 
     )
 
 
+_ORDINALS = {
+    "first": 1, "1st": 1, "one": 1,
+    "second": 2, "2nd": 2, "two": 2,
+    "third": 3, "3rd": 3, "three": 3,
+}  # fmt: skip
+_FREQUENCY_PHRASES = (
+    (r"\b(bi-?weekly|fortnight(ly)?|every (two|2) weeks|every other week)\b", "biweekly"),
+    (r"\b(weekly|a week|per week|each week|every week)\b", "weekly"),
+    (r"\b(monthly|a month|per month|each month|every month)\b", "monthly"),
+)
+_KIND_WORDS = (
+    (("pause", "defer", "break", "wait"), "deferral"),
+    (("in full", "full", "all of it", "whole", "one payment", "single payment", "lump", "at once",
+      "one go", "single go", "all in one", "pay it off", "get it done"), "full"),
+)  # fmt: skip
+
+
 def choose_option(options: list[Option], text: str, frequency: str | None) -> Option | None:
-    """The option a debtor picked by number ("2", "the second one") or by kind/frequency."""
+    """The option a debtor picked: by number ("2"), by what it is ("the monthly one",
+    "the pause", "all at once"), or by position in words ("the second one").
+
+    What an option *is* wins over the word "one": "the pause one" is the pause, not 1.
+    """
     import re
 
     lowered = text.lower()
-    ordinals = {
-        "first": 1,
-        "1st": 1,
-        "one": 1,
-        "second": 2,
-        "2nd": 2,
-        "two": 2,
-        "third": 3,
-        "3rd": 3,
-        "three": 3,
-    }
-    match = re.search(r"\b([1-9])\b", lowered)
-    number = int(match.group(1)) if match else None
-    if number is None:
-        for word, value in ordinals.items():
-            if re.search(rf"\b{word}\b", lowered):
-                number = value
-                break
-    if number is not None:
+    digit = re.search(r"(?<![\d.,$])\b([1-9])\b(?![\d.,])", lowered)
+    if digit:
+        number = int(digit.group(1))
         return options[number - 1] if 1 <= number <= len(options) else None
-    if frequency:
+    # The debtor's own words first ("every other friday, so the biweekly one"), then the
+    # NLU's normalised frequency.
+    wanted = next((f for pattern, f in _FREQUENCY_PHRASES if re.search(pattern, lowered)), None)
+    wanted = wanted or frequency
+    if wanted:
         for option in options:
             if (
                 option.kind == "installment"
                 and option.frequency
-                and option.frequency.value == frequency
+                and option.frequency.value == wanted
             ):
                 return option
-    for words, kind in (
-        (("pause", "defer", "later", "wait"), "deferral"),
-        (("full", "all", "whole", "once", "one payment", "lump"), "full"),
-    ):
-        if any(w in lowered for w in words):
+        # A frequency that is not on offer picks nothing (the bot says what is).
+        return None
+    for words, kind in _KIND_WORDS:
+        if any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in words):
             for option in options:
                 if option.kind == kind:
                     return option
+    # "second"/"2nd" before "one": in "the second one" the position is the second.
+    for word, value in sorted(
+        _ORDINALS.items(), key=lambda item: item[0] in ("one", "two", "three")
+    ):
+        if re.search(rf"\b{word}\b", lowered):
+            return options[value - 1] if value <= len(options) else None
     return None

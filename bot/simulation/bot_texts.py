@@ -37,6 +37,7 @@ _ONE = re.compile(
 _REVIEW = re.compile(r"person (?:reviews|will agree)", re.IGNORECASE)
 _TOTAL = re.compile(rf"Total:? {_MONEY}")
 _OPTION_LINE = re.compile(r"^\s*(\d)\)\s*(.+?)\s*$", re.MULTILINE)
+_SUGGESTED = re.compile(r"I'd suggest:\s*(.+?)\.?\s*$", re.MULTILINE)
 _CONFIRM = re.compile(r"To confirm: (.+?)\.(?: Payment dates:| Total:)")
 _COUNTER = re.compile(
     r"(?:We can do|We can pause|The longest we can pause|We can accept)(.+)", re.IGNORECASE
@@ -64,11 +65,17 @@ def parse_money(text: str) -> Decimal:
 
 
 def numbered_options(text: str, balance: Decimal, currency: str = "USD") -> list[OfferedOption]:
-    """The numbered options ("1) 8 payments of ...") in a bot message."""
-    return [
+    """The options in a bot message: the recommended one ("I'd suggest: ...", option 1)
+    and the numbered others ("2) 8 payments of ...")."""
+    found = [
         OfferedOption(int(number), line, parse_terms(line, balance, currency))
         for number, line in _OPTION_LINE.findall(text)
     ]
+    suggested = _SUGGESTED.search(text)
+    if suggested and not any(o.number == 1 for o in found):
+        line = suggested.group(1)
+        found.insert(0, OfferedOption(1, line, parse_terms(line, balance, currency)))
+    return found
 
 
 def proposal(text: str, balance: Decimal, currency: str = "USD") -> Option | None:

@@ -34,7 +34,7 @@ MAX_TURNS = 20
 # The same bot line this many times in one conversation is a loop.
 STUCK_REPEATS = 3
 # Prompts the bot attaches to every new set of terms: repeating them is not a loop.
-_GENERIC_PROMPTS = ("Reply YES to agree", "Reply with the number of the option")
+_GENERIC_PROMPTS = ("Reply YES to agree", "Reply YES to go with it")
 # What the bot must never say (compliance.md: no threats).
 FORBIDDEN = ("legal action", "lawsuit", "sue you", "arrest", "jail", "police", "garnish", "seize")
 

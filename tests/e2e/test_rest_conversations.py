@@ -38,7 +38,7 @@ def test_affordable_agreement_is_stored_once_after_explicit_yes(bot: RunningBot)
     assert "each month" in joined(reflected)  # the finances form asks gently
     bot.chat(sender, "about 2000")
     offers = bot.chat(sender, "1700")
-    assert "1)" in joined(offers)
+    assert "i'd suggest" in joined(offers)
     bot.chat(sender, "1")
     assert bot.agreements(ref) == []  # terms stated, nothing stored yet
     done = bot.chat(sender, "yes")
