@@ -13,12 +13,16 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-# After this many unusable answers in a row the bot offers a way out.
-FAILURES_BEFORE_HELP = 3
+# Unusable answers in a row cycle through the question's wordings in the domain: the
+# plain question (0), rephrased with why it is asked (1), the offer of a person or a
+# later time (2), so the same prompt never comes twice in a row.
+WORDINGS = 3
 
 
 class CustomFormValidationAction(FormValidationAction, ABC):
-    """Tracks `form_failures`: reset on any valid answer, offer help every N misses."""
+    """Tracks `form_failures` (reset on any valid answer). The form's next question is a
+    response whose variations are conditioned on it (`utter_ask_<slot>` in the domain),
+    so trainers word the rephrasing and the way out in YAML."""
 
     @abstractmethod
     def name(self) -> str:
@@ -27,11 +31,9 @@ class CustomFormValidationAction(FormValidationAction, ABC):
     def failed(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, response: str, **kwargs: Any
     ) -> dict[str, Any]:
-        """Say why the answer didn't work; returns the failure-count slot update."""
-        failures = int(tracker.get_slot("form_failures") or 0) + 1
-        if failures % FAILURES_BEFORE_HELP == 0:
-            dispatcher.utter_message(response="utter_form_help_offer", **kwargs)
-        else:
+        """Say (once) why the answer didn't work; returns the failure-count slot update."""
+        failures = (int(tracker.get_slot("form_failures") or 0) + 1) % WORDINGS
+        if failures == 1:
             dispatcher.utter_message(response=response, **kwargs)
         return {"form_failures": float(failures)}
 

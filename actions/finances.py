@@ -11,7 +11,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import first_entity, format_money, message_kwargs, tracker_account
+from actions.common import (
+    entity_values,
+    first_entity,
+    format_money,
+    message_kwargs,
+    tracker_account,
+)
 from actions.custom_forms import CustomFormValidationAction
 from actions.offers import present_offers
 from bot.nlu.normalize import extract_amount, parse_amount
@@ -32,6 +38,15 @@ def amount_in_answer(text: str, entity: Any) -> Decimal | None:
     if amount is None and _NOTHING.search(text or ""):
         return Decimal("0.00")
     return amount
+
+
+def second_amount(tracker: Tracker, first: Decimal) -> Decimal | None:
+    """A second monthly figure in the same message (the expenses, told with the income)."""
+    amounts = [parse_amount(str(v)) for v in entity_values(tracker, "amount")]
+    found = [a for a in amounts if a is not None]
+    if len(found) >= 2 and found[0] == first:
+        return found[1]
+    return None
 
 
 class ValidateFinancesForm(CustomFormValidationAction):
@@ -61,7 +76,13 @@ class ValidateFinancesForm(CustomFormValidationAction):
                 )
             )
             return {slot: None, "unconfirmed_amount": str(amount)}
-        return {slot: str(amount), "unconfirmed_amount": None, **self.succeeded()}
+        result = {slot: str(amount), "unconfirmed_amount": None, **self.succeeded()}
+        if slot == "monthly_income" and not tracker.get_slot("monthly_expenses"):
+            # "2600, and my expenses are 2100": both answers in one message are kept.
+            expenses = second_amount(tracker, amount)
+            if expenses is not None and low <= expenses <= high:
+                result["monthly_expenses"] = str(expenses)
+        return result
 
     def validate_monthly_income(
         self,

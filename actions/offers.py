@@ -24,7 +24,7 @@ from actions.common import (
 )
 from actions.records import store_agreement
 from bot.dialogue.confirmation import is_explicit_yes
-from bot.dialogue.texts import agreement_confirmation, confirmation_request, options_list
+from bot.dialogue.texts import agreement_confirmation, confirmation_request, recommended_offer
 from bot.negotiation import (
     CounterOffer,
     Decision,
@@ -124,8 +124,9 @@ def present_offers(
         utter(dispatcher, "utter_handoff", account)
         return [SlotSet("offers", None), SlotSet("proposal", None)]
     utter(dispatcher, "utter_offers_intro", account)
-    dispatcher.utter_message(text=options_list(options))
-    utter(dispatcher, "utter_offers_prompt", account)
+    # One recommended plan a "yes" can accept, the alternatives listed briefly.
+    dispatcher.utter_message(text=recommended_offer(options))
+    utter(dispatcher, "utter_offers_prompt" if len(options) > 1 else "utter_offer_prompt", account)
     return [SlotSet("offers", [o.to_dict() for o in options]), SlotSet("proposal", None)]
 
 

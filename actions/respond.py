@@ -36,6 +36,7 @@ from actions.offers import (
     request_from_tracker,
 )
 from actions.records import clear_flag, flag_account, record_event
+from actions.safety_check import answer_to_check, candidate_to_check
 from bot.dialogue.texts import choose_option
 from bot.negotiation.wording import format_date
 from bot.nlu.normalize import parse_date, parse_hardship
@@ -217,7 +218,28 @@ def handle_goodbye(turn: Turn) -> None:
     turn.end()
 
 
+def _answers_the_open_question(turn: Turn) -> bool:
+    """Verified, nothing on the table yet: whatever the debtor says now ("not great tbh",
+    "fine thx", "what do you want") answers "how are things going?", so the bot listens
+    and moves on to the budget instead of saying it cannot help."""
+    tracker = turn.tracker
+    return (
+        turn.verified
+        and turn.active_form is None
+        and turn.account is not None
+        and not turn.account.paused
+        and not tracker.get_slot("offers")
+        and not tracker.get_slot("proposal")
+        and not tracker.get_slot("agreement_ref")
+        and known_finances(tracker) is None
+    )
+
+
 def handle_thanks(turn: Turn) -> None:
+    if _answers_the_open_question(turn):
+        turn.say("utter_listen_ack")
+        turn.next_step = "finances"
+        return
     turn.say("utter_youre_welcome")
 
 
@@ -231,6 +253,16 @@ def handle_default(turn: Turn) -> None:
         # Whatever a first message says, the answer starts with who we are and identity.
         turn.say("utter_greet_unverified")
         turn.next_step = "verify"
+        return
+    if _answers_the_open_question(turn):
+        turn.say("utter_listen_ack")
+        turn.next_step = "finances"
+        return
+    if turn.verified and turn.tracker.get_slot("offers") and not turn.tracker.get_slot("proposal"):
+        if _pick_if_named(turn):
+            return
+        # Chatter while options are on the table: a gentle way back to them.
+        turn.say("utter_back_to_options")
         return
     turn.say("utter_default")
 
@@ -294,6 +326,7 @@ ALWAYS: dict[str, Handler] = {
 
 NEGOTIATION_INTENTS = {
     "ask_installments",
+    "ask_payment_methods",
     "ask_deferral",
     "ask_settlement",
     "offer_payment",
@@ -337,6 +370,26 @@ def _offers_or_finances(turn: Turn) -> None:
         return
     turn.events += present_offers(turn.dispatcher, turn.tracker, turn.account)
     turn.end()
+
+
+def _pick_if_named(turn: Turn) -> bool:
+    """With options on the table, a message that names one ("the biweekly one", "in a
+    single go", "monthly pls") picks it, whatever intent the NLU gave it."""
+    options = offered_options(turn.tracker)
+    if not options or turn.account is None:
+        return False
+    picked = choose_option(options, turn.text, first_entity(turn.tracker, "frequency"))
+    if picked is None:
+        return False
+    turn.events += propose(turn.dispatcher, turn.account, picked)
+    turn.end()
+    return True
+
+
+def handle_installments(turn: Turn) -> None:
+    """ "Can I pay monthly?" with options on the table points to the matching one."""
+    if not _pick_if_named(turn):
+        _offers_or_finances(turn)
 
 
 def handle_hardship(turn: Turn) -> None:
@@ -392,14 +445,10 @@ def handle_affirm(turn: Turn) -> None:
         turn.end()
         return
     options = offered_options(turn.tracker)
-    if len(options) == 1:
-        turn.events += propose(turn.dispatcher, turn.account, options[0])
-        turn.end()
-        return
     if options:
-        turn.dispatcher.utter_message(
-            text=f"Which option would you like? Reply with a number from 1 to {len(options)}."
-        )
+        # A yes to the options accepts the recommended plan (the first): its exact terms
+        # come next, and only a plain yes to those stores anything.
+        turn.events += propose(turn.dispatcher, turn.account, options[0])
         turn.end()
         return
     _offers_or_finances(turn)
@@ -419,6 +468,8 @@ def handle_inform(turn: Turn) -> None:
     if turn.tracker.get_slot("offers") and _OPTION_NUMBER.match(turn.text):
         handle_choice(turn)
         return
+    if first_entity(turn.tracker, "amount") is None and _pick_if_named(turn):
+        return
     # An amount or a date is a proposal ("i can pay 50"), or a change to the terms on the
     # table; it is answered after the budget is known, never dropped.
     if first_entity(turn.tracker, "amount") is not None or (
@@ -436,7 +487,7 @@ VERIFIED: dict[str, Handler] = {
     "ask_consequences": handle_consequences,
     "ask_payment_methods": handle_payment_methods,
     "explain_hardship": handle_hardship,
-    "ask_installments": _offers_or_finances,
+    "ask_installments": handle_installments,
     "ask_deferral": lambda turn: _request(turn, "deferral"),
     "ask_settlement": lambda turn: _request(turn, "settlement"),
     "offer_payment": lambda turn: _request(turn, "payment"),
@@ -453,8 +504,41 @@ VERIFIED: dict[str, Handler] = {
 _THEN_VERIFY = {"bot_challenge", "ask_help", "question_legitimacy", "complain", "thank"}
 
 
+def _settle_safety_check(turn: Turn) -> bool:
+    """The answer to a yes/no safety check asked last turn; True when it was handled."""
+    checked = turn.tracker.get_slot("safety_check")
+    if not checked:
+        return False
+    turn.events.append(SlotSet("safety_check", None))
+    answer = answer_to_check(str(checked), turn.intent, turn.text)
+    if answer == "yes":
+        ALWAYS[str(checked)](turn)
+        return True
+    if answer == "no":
+        turn.say("utter_check_declined")
+        if turn.account is not None and not turn.verified and not turn.account.identity_locked:
+            turn.say("utter_greet_unverified")
+            turn.next_step = "verify"
+        return True
+    return False  # unclear: the message is answered as it is
+
+
+def _ask_safety_check(turn: Turn) -> bool:
+    """An unclear message that might be a stop request, wrong person, dispute or crisis
+    gets a yes/no question instead of a guess."""
+    candidate = candidate_to_check(turn.tracker.latest_message)
+    if candidate is None:
+        return False
+    turn.say(f"utter_check_{candidate}")
+    turn.events.append(SlotSet("safety_check", candidate))
+    turn.end()
+    return True
+
+
 def respond(turn: Turn) -> None:
     """Pick the handler for this message given who we are talking to."""
+    if _settle_safety_check(turn) or _ask_safety_check(turn):
+        return
     if turn.intent in ALWAYS:
         ALWAYS[turn.intent](turn)
         if (

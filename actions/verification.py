@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import current_policy, message_kwargs, today_for, tracker_account, utter
-from actions.custom_forms import CustomFormValidationAction
+from actions.custom_forms import WORDINGS, CustomFormValidationAction
 from actions.records import flag_account, record_identity_check
 from bot.nlu.normalize import parse_birth_date
 
@@ -60,7 +60,12 @@ class ValidateVerifyIdentityForm(CustomFormValidationAction):
                 "verification_attempts": float(status.failures),
             }
         dispatcher.utter_message(response="utter_dob_mismatch")
-        return {"dob_answer": None, "verification_attempts": float(status.failures)}
+        # The next question is worded by form_failures, so it is not the same prompt again.
+        return {
+            "dob_answer": None,
+            "verification_attempts": float(status.failures),
+            "form_failures": float(status.failures % WORDINGS),
+        }
 
 
 class ActionAfterVerification(Action):

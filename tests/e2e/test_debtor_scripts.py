@@ -29,12 +29,13 @@ from bot.nlu.normalize import parse_birth_date
 from bot.settings import PROJECT_ROOT
 from tests.e2e.conftest import RunningBot
 
-# The pass rate this test requires. Issue 12's target is 0.95; today's dialogue does not
-# reach it: 19 of the 43 scripts pass (0.442 on c8348df), so the floor is that rate rounded
-# down (a ratchet: one more miss fails the test). The redesign of issue 12 raises the
-# floor as it passes more scripts, to TARGET_PASS_RATE once it gets there; raise it, too,
-# when scripts are added and the rate goes up.
-PASS_RATE_FLOOR = 0.44
+# The pass rate this test requires. Issue 12's target is 0.95. History: 19 of the 43
+# scripts passed on c8348df (0.442); with a yes accepting the recommended plan, options
+# picked by what they are, the open question heard, several answers kept, three wordings
+# per form question and yes/no safety checks, 39 of 43 (0.907) on 2026-12-01. The floor
+# sits one script under that (38/43): a ratchet with one script of slack for the NLU's
+# borderline readings. Raise it as the dialogue passes more scripts.
+PASS_RATE_FLOOR = 0.88
 TARGET_PASS_RATE = 0.95
 
 SCRIPTS_DIR = Path(__file__).parent / "scripts"
