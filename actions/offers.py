@@ -22,7 +22,7 @@ from actions.common import (
     today_for,
     utter,
 )
-from actions.records import store_agreement
+from actions.records import record_event, store_agreement
 from bot.dialogue.confirmation import is_explicit_yes
 from bot.dialogue.texts import agreement_confirmation, confirmation_request, recommended_offer
 from bot.negotiation import (
@@ -123,6 +123,13 @@ def present_offers(
     if not options:
         utter(dispatcher, "utter_handoff", account)
         return [SlotSet("offers", None), SlotSet("proposal", None)]
+    # The funnel (console dashboard) counts accounts that were shown options.
+    record_event(
+        account.account_ref,
+        "options_shown",
+        detail={"count": len(options), "kinds": [o.kind for o in options]},
+        sender_id=tracker.sender_id,
+    )
     utter(dispatcher, "utter_offers_intro", account)
     # One recommended plan a "yes" can accept, the alternatives listed briefly.
     dispatcher.utter_message(text=recommended_offer(options))

@@ -145,6 +145,8 @@ async def test_offers_fit_the_policy_and_nothing_is_stored_before_yes(
             assert max(p.amount for p in option.schedule) <= limit
     assert responses(messages)[0] == "utter_offers_intro"
     assert messages[1]["text"].startswith("I'd suggest: ")  # one recommended plan a yes accepts
+    shown = [e for e in account_state()["events"] if e["kind"] == "options_shown"]
+    assert shown and shown[0]["detail"]["count"] == len(offers)
     assert agreements_count() == 0
 
 
