@@ -176,13 +176,19 @@ def cmd_quote(args: argparse.Namespace) -> int:
             f"--expenses ({args.expenses}) are more than --income ({args.income}): "
             "nothing is affordable; check the figures (the bot offers a deferral or a person then)"
         )
+    from bot.negotiation.money import UnsupportedCurrencyError, require_cent_currency
+
+    try:
+        currency = require_cent_currency(args.currency)
+    except (UnsupportedCurrencyError, ValueError) as exc:
+        raise CommandError(f"--currency: {exc}") from None
     policy = load_policy(Path(args.policy) if args.policy else get_settings().policy_file)
     quote = build_quote(
         args.balance.quantize(Decimal("0.01")),
         Finances(args.income.quantize(Decimal("0.01")), args.expenses.quantize(Decimal("0.01"))),
         policy,
         args.today or datetime.now(timezone.utc).date(),
-        currency=args.currency.upper(),
+        currency=currency,
         temporary_hardship=args.hardship,
     )
     if args.json:

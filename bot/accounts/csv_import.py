@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from babel.numbers import list_currencies
 
-from bot.negotiation.money import parse_money
+from bot.negotiation.money import UnsupportedCurrencyError, parse_money, require_cent_currency
 
 REQUIRED_COLUMNS = ("account_ref", "name", "phone", "balance", "currency", "timezone", "dob")
 OPTIONAL_COLUMNS = ("channel", "creditor", "language", "due_date")
@@ -133,6 +133,11 @@ def _validate_row(line: int, record: dict[str, str], today: date) -> AccountRow:
     currency = field("currency").upper()
     if currency not in _CURRENCIES:
         errors.append(f"currency must be an ISO 4217 code like USD (got {field('currency')!r})")
+    else:
+        try:
+            require_cent_currency(currency)
+        except UnsupportedCurrencyError as exc:
+            errors.append(str(exc))
     tz = field("timezone")
     try:
         if "/" not in tz and tz != "UTC":

@@ -26,10 +26,6 @@ class MoneyFormatError(ValueError):
     """
 
 
-# Symbols we print in front of the amount; any other currency gets its code after it.
-_SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€"}
-
-
 def to_money(value: Decimal | int | str) -> Decimal:
     """Convert a str, int or Decimal to an amount quantized to the cent (ROUND_HALF_UP).
 
@@ -118,13 +114,31 @@ def from_cents(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
-def format_money(amount: Decimal, currency: str) -> str:
-    """Format an amount for a debtor: "$1,200.00" (USD), "£" GBP, "€" EUR, else "1,200.00 XYZ"."""
+def format_money(amount: Decimal, currency: str, locale: str = "en_US") -> str:
+    """Format an amount for a debtor with babel: "$1,200.00" (USD), "£0.07" (GBP),
+    "€1,234,567.89" (EUR), "CA$1,200.00" (CAD)."""
+    from babel.numbers import format_currency
+
+    return str(format_currency(to_money(amount), currency.upper(), locale=locale))
+
+
+class UnsupportedCurrencyError(ValueError):
+    """A currency whose minor unit is not the cent: the engine rounds to 0.01."""
+
+
+def require_cent_currency(currency: str) -> str:
+    """The upper-case code, if its amounts have exactly two decimals (USD, EUR, GBP...).
+
+    The engine plans in cents; a currency with no minor unit (JPY) or three (KWD) would be
+    half supported (a schedule of ¥100.50), so it is refused up front with this message.
+    """
+    from babel.numbers import get_currency_precision
+
     code = currency.upper()
-    value = to_money(amount)
-    sign = "-" if value < 0 else ""
-    digits = f"{abs(value):,.2f}"
-    symbol = _SYMBOLS.get(code)
-    if symbol is not None:
-        return f"{sign}{symbol}{digits}"
-    return f"{sign}{digits} {code}"
+    digits = get_currency_precision(code)
+    if digits != 2:
+        raise UnsupportedCurrencyError(
+            f"currency {code} has {digits} decimal places; Parley computes plans in cents, "
+            "so only currencies with 2 decimal places (USD, EUR, GBP, CAD, ...) are supported"
+        )
+    return code

@@ -59,6 +59,10 @@ def test_good_rows_are_normalised() -> None:
         ("A-9,Bob,+12025550143,10.555,USD,America/New_York,1985-03-04", "two decimal places"),
         ("A-9,Bob,+12025550143,NaN,USD,America/New_York,1985-03-04", "balance must be a number"),
         ("A-9,Bob,+12025550143,10,ABC,America/New_York,1985-03-04", "currency must be an ISO 4217"),
+        (
+            "A-9,Bob,+12025550143,1000,JPY,Asia/Tokyo,1985-03-04",
+            "currency JPY has 0 decimal places; Parley computes plans in cents",
+        ),
         ("A-9,Bob,+12025550143,10,USD,Mars/Olympus,1985-03-04", "timezone must be an IANA zone"),
         ("A-9,Bob,+12025550143,10,USD,EST5EDTX,1985-03-04", "timezone must be an IANA zone"),
         ("A-9,Bob,+12025550143,10,USD,America/New_York,04/03/1985", "dob must be a date"),

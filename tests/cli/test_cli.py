@@ -231,3 +231,15 @@ def test_users_add_hashes_the_password(database_url: str) -> None:
 def test_export_story_for_an_unknown_sender_is_one_clear_line(sqlite_url: str) -> None:
     result = parley("export-story", "+19999999999", database_url=sqlite_url)
     assert result.returncode == 1 and "no conversation stored" in result.stderr
+
+
+def test_quote_refuses_a_currency_without_cents(database_url: str) -> None:
+    result = parley(
+        "quote", "--balance", "1000", "--income", "2000", "--expenses", "1000",
+        "--currency", "JPY", database_url=database_url,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "parley: error: --currency: currency JPY has 0 decimal places; Parley computes plans "
+        "in cents, so only currencies with 2 decimal places (USD, EUR, GBP, CAD, ...) are supported"
+    )

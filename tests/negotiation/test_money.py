@@ -42,7 +42,7 @@ def test_to_money_rejects_text_that_is_not_an_amount(value: str) -> None:
         (Decimal("1200.5"), "usd", "$1,200.50"),
         (Decimal("0.07"), "GBP", "£0.07"),
         (Decimal("1234567.891"), "EUR", "€1,234,567.89"),
-        (Decimal("1200"), "CAD", "1,200.00 CAD"),
+        (Decimal("1200"), "CAD", "CA$1,200.00"),
         (Decimal("-5"), "USD", "-$5.00"),
     ],
 )
@@ -111,3 +111,18 @@ def test_parse_money_error_is_a_value_error_and_text_only() -> None:
     assert issubclass(MoneyFormatError, ValueError)
     with pytest.raises(TypeError, match="text"):
         parse_money(12.5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("currency", ["USD", "eur", "GBP", "CAD", "CHF"])
+def test_cent_currencies_are_supported(currency: str) -> None:
+    from bot.negotiation.money import require_cent_currency
+
+    assert require_cent_currency(currency) == currency.upper()
+
+
+@pytest.mark.parametrize(("currency", "digits"), [("JPY", 0), ("KWD", 3), ("BHD", 3)])
+def test_currencies_without_cents_are_refused_up_front(currency: str, digits: int) -> None:
+    from bot.negotiation.money import UnsupportedCurrencyError, require_cent_currency
+
+    with pytest.raises(UnsupportedCurrencyError, match=f"{currency} has {digits} decimal places"):
+        require_cent_currency(currency)
