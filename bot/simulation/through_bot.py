@@ -14,12 +14,10 @@ import contextlib
 import datetime
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -31,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.negotiation import Option, Policy, build_quote
+from bot.runtime.process import ServeNotReadyError, serving
 from bot.settings import PROJECT_ROOT
 from bot.simulation.assumptions import Assumptions
 from bot.simulation.baselines import BASELINES
@@ -126,56 +125,18 @@ def parley_cli(env: dict[str, str], *args: str) -> str:
 @contextlib.contextmanager
 def served_bot(env: dict[str, str]) -> Iterator[str]:
     """`parley serve` on free ports until the block ends; yields the Rasa URL."""
-    rasa_port, action_port = free_port(), free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "serve",
-            "--rasa-port",
-            str(rasa_port),
-            "--action-port",
-            str(action_port),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    output: list[str] = []
-    ready = threading.Event()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line.rstrip())
-            if "[parley] ready" in line:
-                ready.set()
-
-    threading.Thread(target=pump, daemon=True).start()
+    rasa_port, action_port, console_port = free_port(), free_port(), free_port()
+    args = [
+        "--rasa-port", str(rasa_port),
+        "--action-port", str(action_port),
+        "--console-port", str(console_port),
+    ]  # fmt: skip
     try:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while not ready.is_set():
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = " | ".join(line for line in output[-5:] if line.strip())
-                raise BotRunError(f"parley serve did not become ready: {tail or 'no output'}")
-            time.sleep(0.5)
-        yield f"http://127.0.0.1:{rasa_port}"
-    finally:
-        _stop(process)
-
-
-def _stop(process: subprocess.Popen[str]) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGINT)  # what Ctrl-C does: serve stops its children
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        with serving(args, env, timeout=READY_TIMEOUT_S):
+            yield f"http://127.0.0.1:{rasa_port}"
+    except ServeNotReadyError as exc:
+        tail = " | ".join(line for line in str(exc).splitlines()[-5:] if line.strip())
+        raise BotRunError(tail) from None
 
 
 def bot_environment(workdir: Path, policy_path: Path) -> dict[str, str]:

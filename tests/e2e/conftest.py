@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from bot.runtime.process import ServeNotReadyError, start_serve
 from bot.settings import PROJECT_ROOT
 from tests.fakes.twilio_api import FakeTwilioApi
 
@@ -178,58 +176,29 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
         text=True,
     )
     assert imported.returncode == 0, imported.stderr
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "serve",
-            "--rasa-port",
-            str(rasa_port),
-            "--action-port",
-            str(action_port),
-            "--console-port",
-            str(console_port),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    output: list[str] = []
-    ready = threading.Event()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line.rstrip())
-            if "[parley] ready" in line:
-                ready.set()
-
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + 300
-    while not ready.is_set():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("parley serve did not become ready:\n" + "\n".join(output[-40:]))
-        time.sleep(0.5)
+    try:
+        served = start_serve(
+            [
+                "--rasa-port", str(rasa_port),
+                "--action-port", str(action_port),
+                "--console-port", str(console_port),
+            ],
+            env,
+        )  # fmt: skip
+    except ServeNotReadyError as exc:
+        twilio.__exit__(None, None, None)
+        pytest.fail(str(exc))
     try:
         yield RunningBot(
             f"http://127.0.0.1:{rasa_port}",
             env,
             database_url,
-            output,
+            served.output,
             secrets_dir,
             action_url=f"http://127.0.0.1:{action_port}",
             console_url=f"http://127.0.0.1:{console_port}",
             twilio=twilio,
         )
     finally:
-        process.send_signal(signal.SIGINT)  # what Ctrl-C does
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        served.stop()  # what Ctrl-C does
         twilio.__exit__(None, None, None)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import threading
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from bot.runtime.process import serving
 from tests.e2e.conftest import MODEL, free_port
 
 pytestmark = pytest.mark.e2e
@@ -73,32 +71,13 @@ def test_development_mode_keeps_the_quick_start_open_on_loopback(tmp_path: Path)
     """What `make run` gives: no tokens for the API or the REST channel, one warning."""
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make test` (it trains first)")
-    rasa_port, action_port = free_port(), free_port()
+    rasa_port = free_port()
     env = bare_env(tmp_path, PARLEY_ENV="development")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--rasa-port", str(rasa_port),
-         "--action-port", str(action_port), "--console-port", str(free_port())],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True,
-    )  # fmt: skip
-    output: list[str] = []
-    ready = threading.Event()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line.rstrip())
-            if "[parley] ready" in line:
-                ready.set()
-
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        deadline = time.monotonic() + 300
-        while not ready.is_set():
-            assert process.poll() is None and time.monotonic() < deadline, "\n".join(output[-30:])
-            time.sleep(0.5)
-        assert any("WARNING: development mode" in line for line in output)
-        assert any("ready (development)" in line for line in output)
+    args = ["--rasa-port", str(rasa_port), "--action-port", str(free_port()),
+            "--console-port", str(free_port())]  # fmt: skip
+    with serving(args, env) as served:
+        assert any("WARNING: development mode" in line for line in served.output)
+        assert "ready (development)" in served.ready_line
         base = f"http://127.0.0.1:{rasa_port}"
         message = json.dumps({"sender": "+14155550123", "message": "hi"}).encode()
         request = urllib.request.Request(
@@ -111,10 +90,3 @@ def test_development_mode_keeps_the_quick_start_open_on_loopback(tmp_path: Path)
         with urllib.request.urlopen(f"{base}/conversations/+14155550123/tracker", timeout=60) as r:
             assert json.load(r)["sender_id"] == "+14155550123"
         assert not (tmp_path / "secrets").exists()  # development writes no secret files
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
