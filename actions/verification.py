@@ -64,7 +64,7 @@ class ValidateVerifyIdentityForm(CustomFormValidationAction):
         return {
             "dob_answer": None,
             "verification_attempts": float(status.failures),
-            "form_failures": float(status.failures % WORDINGS),
+            "form_failures": float((int(tracker.get_slot("form_failures") or 0) + 1) % WORDINGS),
         }
 
 

@@ -217,3 +217,15 @@ async def test_a_question_first_is_answered_then_identity_is_asked(
     events, messages = await run_action(ActionRespond(), tracker, domain)
     assert responses(messages) == ["utter_bot_challenge", "utter_greet_unverified"]
     assert slots_set(events)["next_step"] == "verify"
+
+
+async def test_an_unreadable_date_then_a_wrong_one_never_repeat_the_prompt(
+    accounts: str, domain: dict[str, Any]
+) -> None:
+    """Unusable and wrong answers share one count, so the next wording always changes."""
+    events, _ = await run_action(ValidateVerifyIdentityForm(), dob_tracker("dunno lol"), domain)
+    after_unreadable = slots_set(events)["form_failures"]
+    tracker = dob_tracker("01/01/1990")
+    tracker.slots["form_failures"] = after_unreadable
+    events, _ = await run_action(ValidateVerifyIdentityForm(), tracker, domain)
+    assert slots_set(events)["form_failures"] != after_unreadable
