@@ -52,6 +52,12 @@ class Secret:
     path: Path | None = None
 
 
+def new_secret() -> str:
+    """256 random bits as 64 hex digits: safe in a header, a URL and a command line
+    (a URL-safe token may start with "-", which argument parsers read as a flag)."""
+    return secrets.token_hex(32)
+
+
 def token_matches(expected: str | None, provided: str | None) -> bool:
     """Constant-time comparison; nothing matches an unset expectation."""
     if not expected or provided is None:
@@ -78,7 +84,7 @@ def file_secret(directory: Path, name: str) -> Secret:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return _existing_secret(path)
-    value = secrets.token_urlsafe(32)
+    value = new_secret()
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
     return Secret(value, str(path), path)
@@ -106,7 +112,7 @@ def resolve_secret(configured: str | None, directory: Path, name: str) -> Secret
 
 def ephemeral_secret() -> Secret:
     """A secret for this run only (development: internal links nobody types)."""
-    return Secret(secrets.token_urlsafe(32), "generated for this run")
+    return Secret(new_secret(), "generated for this run")
 
 
 def is_loopback(host: str) -> bool:

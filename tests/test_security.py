@@ -156,3 +156,29 @@ def test_tokens_compare_exactly() -> None:
 )
 def test_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+def test_generated_secrets_never_look_like_a_flag(tmp_path: Path) -> None:
+    """A token starting with "-" broke `rasa run --auth-token TOKEN` (1 start in 64)."""
+    from bot.security import ephemeral_secret, new_secret
+
+    values = [new_secret() for _ in range(500)] + [ephemeral_secret().value for _ in range(100)]
+    values.append(file_secret(tmp_path, "x").value)
+    assert all(len(v) == 64 and set(v) <= set("0123456789abcdef") for v in values)
+
+
+def test_the_rasa_launcher_passes_a_dash_token_as_one_argument(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    import rasa.__main__
+
+    from bot.runtime import rasa_server
+
+    seen: list[str] = []
+    monkeypatch.setenv("RASA_AUTH_TOKEN", "-starts-with-a-dash")
+    monkeypatch.setattr(sys, "argv", ["rasa_server", "--port", "5005"])
+    monkeypatch.setattr(rasa.__main__, "main", lambda: seen.extend(sys.argv))
+    rasa_server.main()
+    assert seen == ["rasa", "run", "--port", "5005", "--auth-token=-starts-with-a-dash"]

@@ -14,7 +14,8 @@ def main() -> None:
     if token:
         # Only this process's own copy of argv changes; /proc/<pid>/cmdline keeps the
         # command as it was started, without the token.
-        argv += ["--auth-token", token]
+        # `--auth-token=VALUE`: a token starting with "-" would otherwise read as a flag.
+        argv.append(f"--auth-token={token}")
     sys.argv = argv
     from rasa.__main__ import main as rasa_main
 
