@@ -11,6 +11,7 @@ import pytest
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bench.nlu_inventory import digest, inventory, located_entries, repeated_texts
 from bot.settings import PROJECT_ROOT
 
 CONTRACT = PROJECT_ROOT.parent / "shared" / "spec" / "nlu-labels.md"
@@ -75,10 +76,84 @@ def test_every_example_carries_one_contract_emotion(training: TrainingData) -> N
     assert min(labels[e] for e in EMOTIONS) >= 150, labels
 
 
-def test_no_text_is_labelled_twice(training: TrainingData) -> None:
-    seen = Counter(normalised(m.get("text")) for m in training.intent_examples)
-    repeated = [text for text, n in seen.items() if n > 1]
-    assert not repeated, repeated[:10]
+def test_no_text_is_written_twice() -> None:
+    # Read file by file before Rasa drops identical copies: a text written twice with the
+    # same label is as much a slip as one written with two labels.
+    repeated = repeated_texts(located_entries(PROJECT_ROOT / "data"))
+    described = {
+        text: [f"{p.entry.name}/{p.entry.emotion} in {p.source}" for p in places]
+        for text, places in repeated.items()
+    }
+    assert not described, f"{len(described)} texts occur more than once: {described}"
+
+
+NLU_A = """version: "3.1"
+nlu:
+- intent: greet
+  metadata:
+    emotion: neutral
+  examples: |
+    - hi
+    - Hello  there
+- intent: greet
+  metadata:
+    emotion: positive
+  examples: |
+    - hi! 🙂
+- lookup: names
+  examples: |
+    - ann
+"""
+
+NLU_B = """version: "3.1"
+nlu:
+- intent: greet
+  metadata:
+    emotion: neutral
+  examples: |
+    - hello there
+"""
+
+
+def test_the_inventory_finds_identical_copies_across_files(tmp_path: Path) -> None:
+    (tmp_path / "nlu").mkdir()
+    (tmp_path / "nlu" / "a.yml").write_text(NLU_A, encoding="utf-8")
+    (tmp_path / "nlu" / "b.yml").write_text(NLU_B, encoding="utf-8")
+    (tmp_path / "stories.yml").write_text('version: "3.1"\nstories: []\n', encoding="utf-8")
+
+    repeated = repeated_texts(located_entries(tmp_path))
+
+    assert list(repeated) == ["hello there"]
+    assert sorted(p.source for p in repeated["hello there"]) == ["nlu/a.yml", "nlu/b.yml"]
+
+
+def test_the_inventory_ignores_which_file_and_block_an_example_sits_in(
+    tmp_path: Path,
+) -> None:
+    split, merged = tmp_path / "split", tmp_path / "merged"
+    (split / "nlu").mkdir(parents=True)
+    merged.mkdir()
+    (split / "nlu" / "a.yml").write_text(NLU_A, encoding="utf-8")
+    (split / "nlu" / "b.yml").write_text(NLU_B.replace("hello there", "hey"), encoding="utf-8")
+    together = NLU_A.replace("    - hi\n", "    - hey\n    - hi\n", 1)
+    (merged / "all.yml").write_text(together, encoding="utf-8")
+
+    before, after = inventory(located_entries(split)), inventory(located_entries(merged))
+
+    assert before == after
+    assert digest(before) == digest(after)
+    assert sum(before.values()) == 5  # four examples and one lookup element
+    emotions = {e.text: e.emotion for e in before if e.kind == "example"}
+    assert emotions == {"hi": "neutral", "Hello  there": "neutral", "hey": "neutral",
+                        "hi! 🙂": "positive"}  # fmt: skip
+
+
+def test_the_inventory_tells_a_relabelled_example_apart(tmp_path: Path) -> None:
+    (tmp_path / "a.yml").write_text(NLU_A, encoding="utf-8")
+    before = digest(inventory(located_entries(tmp_path)))
+    (tmp_path / "a.yml").write_text(NLU_A.replace("positive", "anxious"), encoding="utf-8")
+
+    assert digest(inventory(located_entries(tmp_path))) != before
 
 
 def test_most_held_out_messages_are_unseen_in_training(training: TrainingData) -> None:
