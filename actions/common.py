@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.negotiation import Finances, Option, Policy, format_money, load_policy
@@ -71,6 +72,21 @@ def _view(account: Account, repo: AccountRepository, settings: Settings) -> Acco
         identity_locked=account.identity_locked_at is not None,
         active_agreement_ref=active.reference if active is not None else None,
     )
+
+
+def identity_of(account: AccountView | None, *, verified: bool = False) -> str:
+    """The `identity` slot rules and stories branch on (domain.yml)."""
+    if account is None:
+        return "unknown"
+    if account.identity_locked:
+        return "locked"
+    return "verified" if verified else "unverified"
+
+
+def offers_slots(options: list[Option] | None) -> list[EventType]:
+    """The options on the table, and the featurized flag rules and stories read."""
+    kept = [o.to_dict() for o in options] if options else None
+    return [SlotSet("offers", kept), SlotSet("options_on_table", bool(kept))]
 
 
 def find_account(sender_id: str, account_ref: str | None = None) -> AccountView | None:

@@ -17,6 +17,7 @@ from actions.common import (
     current_policy,
     known_finances,
     latest_text,
+    offers_slots,
     option_from_slot,
     options_from_slot,
     today_for,
@@ -122,7 +123,7 @@ def present_offers(
         dispatcher.utter_message(text=quote.reason)
     if not options:
         utter(dispatcher, "utter_handoff", account)
-        return [SlotSet("offers", None), SlotSet("proposal", None)]
+        return [*offers_slots(None), SlotSet("proposal", None)]
     # The funnel (console dashboard) counts accounts that were shown options.
     record_event(
         account.account_ref,
@@ -134,7 +135,7 @@ def present_offers(
     # One recommended plan a "yes" can accept, the alternatives listed briefly.
     dispatcher.utter_message(text=recommended_offer(options))
     utter(dispatcher, "utter_offers_prompt" if len(options) > 1 else "utter_offer_prompt", account)
-    return [SlotSet("offers", [o.to_dict() for o in options]), SlotSet("proposal", None)]
+    return [*offers_slots(options), SlotSet("proposal", None)]
 
 
 def first_due_from(value: Any, account: AccountView) -> date | None:
@@ -249,7 +250,7 @@ def confirm_proposal(
     return [
         SlotSet("agreement_ref", stored.reference),
         SlotSet("proposal", None),
-        SlotSet("offers", None),
+        *offers_slots(None),
     ]
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
@@ -23,7 +23,6 @@ from actions.common import (
     known_finances,
     latest_intent,
     latest_text,
-    today_for,
     tracker_account,
     utter,
 )
@@ -35,11 +34,11 @@ from actions.offers import (
     propose,
     request_from_tracker,
 )
-from actions.records import clear_flag, flag_account, record_event
-from actions.safety_check import answer_to_check, candidate_to_check
+from actions.records import record_event
+from actions.safety_check import candidate_to_check
 from bot.dialogue.texts import choose_option
 from bot.negotiation.wording import format_date
-from bot.nlu.normalize import parse_date, parse_hardship
+from bot.nlu.normalize import parse_hardship
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +46,7 @@ FORM_FOR_STEP = {
     "verify": "verify_identity_form",
     "finances": "finances_form",
     "payment_details": "payment_details_form",
+    "safety_check": "safety_check_form",
 }
 STEP_FOR_FORM = {form: step for step, form in FORM_FOR_STEP.items()}
 
@@ -86,136 +86,7 @@ class Turn:
 Handler = Callable[[Turn], None]
 
 
-# --- paths that never need identity, and disclose nothing ------------------------
-
-
-def handle_stop_contact(turn: Turn) -> None:
-    if turn.account is not None:
-        flag_account(
-            turn.account.account_ref,
-            "opted_out",
-            event_kind="opt_out",
-            debtor_words=turn.words(),
-            sender_id=turn.tracker.sender_id,
-        )
-    turn.say("utter_opted_out")
-    turn.end()
-
-
-def handle_resubscribe(turn: Turn) -> None:
-    if turn.account is not None:
-        clear_flag(
-            turn.account.account_ref,
-            "opted_out",
-            event_kind="opt_in",
-            sender_id=turn.tracker.sender_id,
-        )
-    turn.say("utter_resubscribed")
-    turn.end()
-
-
-def handle_wrong_person(turn: Turn) -> None:
-    if turn.account is not None:
-        flag_account(
-            turn.account.account_ref,
-            "wrong_person",
-            event_kind="wrong_person",
-            debtor_words=turn.words(),
-            sender_id=turn.tracker.sender_id,
-        )
-    turn.say("utter_wrong_person")
-    turn.end()
-
-
-def _handoff(turn: Turn, flag: str, reason: str) -> None:
-    if turn.account is not None:
-        if flag != "handoff":
-            flag_account(
-                turn.account.account_ref,
-                flag,
-                event_kind=reason,
-                debtor_words=turn.words(),
-                sender_id=turn.tracker.sender_id,
-            )
-        flag_account(
-            turn.account.account_ref,
-            "handoff",
-            event_kind="handoff",
-            debtor_words=turn.words() if flag == "handoff" else None,
-            detail={"reason": reason},
-            sender_id=turn.tracker.sender_id,
-        )
-        # The bot steps back: Rasa predicts nothing more until an operator resumes.
-        turn.events.append(ConversationPaused())
-    turn.end()
-
-
-def handle_vulnerability(turn: Turn) -> None:
-    turn.say("utter_vulnerability_support")
-    _handoff(turn, "vulnerable", "vulnerability")
-
-
-def handle_human(turn: Turn) -> None:
-    turn.say("utter_handoff")
-    _handoff(turn, "handoff", "request_human")
-
-
-def handle_bot_challenge(turn: Turn) -> None:
-    turn.say("utter_bot_challenge")
-
-
-def handle_help(turn: Turn) -> None:
-    turn.say("utter_help")
-
-
-def handle_legitimacy(turn: Turn) -> None:
-    # Before verification {creditor} reads "us": naming the creditor would disclose the debt.
-    turn.say("utter_legitimacy")
-
-
-def handle_complaint(turn: Turn) -> None:
-    if turn.account is not None:
-        record_event(
-            turn.account.account_ref,
-            "complaint",
-            debtor_words=turn.words(),
-            sender_id=turn.tracker.sender_id,
-        )
-    turn.say("utter_complaint")
-
-
-def handle_refusal(turn: Turn) -> None:
-    turn.say("utter_refuse_to_talk")
-    turn.end()
-
-
-def handle_later(turn: Turn) -> None:
-    when_text = "later"
-    when = None
-    if turn.account is not None:
-        value = first_entity(turn.tracker, "date")
-        when = parse_date(str(value), today_for(turn.account)) if value else None
-        if when is not None:
-            when_text = f"on {format_date(when)}"
-        elif any(w in turn.text.lower() for w in ("tonight", "this evening")):
-            when_text = "this evening"
-        elif "tomorrow" in turn.text.lower() or "tmrw" in turn.text.lower():
-            when_text = "tomorrow"
-        flag_account(
-            turn.account.account_ref,
-            "callback_requested",
-            event_kind="request_later",
-            debtor_words=turn.words(),
-            detail={"when": when.isoformat() if when else None, "said": when_text},
-            sender_id=turn.tracker.sender_id,
-        )
-    turn.say("utter_later_recorded", when=when_text)
-    turn.end()
-
-
-def handle_goodbye(turn: Turn) -> None:
-    turn.say("utter_goodbye")
-    turn.end()
+# --- answers that depend on what is on the table -----------------------------------
 
 
 def _answers_the_open_question(turn: Turn) -> bool:
@@ -267,58 +138,10 @@ def handle_default(turn: Turn) -> None:
     turn.say("utter_default")
 
 
-def handle_dispute(turn: Turn) -> None:
-    if turn.account is None:
-        turn.say("utter_unknown_number")
-        turn.end()
-        return
-    flag_account(
-        turn.account.account_ref,
-        "disputed",
-        event_kind="dispute",
-        debtor_words=turn.words(),
-        sender_id=turn.tracker.sender_id,
-    )
-    turn.say("utter_dispute_recorded")
-    turn.events += [SlotSet("proposal", None), SlotSet("offers", None)]
-    turn.end()
-
-
-def handle_already_paid(turn: Turn) -> None:
-    if turn.account is None:
-        turn.say("utter_unknown_number")
-        turn.end()
-        return
-    flag_account(
-        turn.account.account_ref,
-        "already_paid",
-        event_kind="already_paid",
-        debtor_words=turn.words(),
-        sender_id=turn.tracker.sender_id,
-    )
-    turn.say("utter_already_paid_recorded")
-    turn.events += [SlotSet("proposal", None), SlotSet("offers", None)]
-    turn.next_step = "payment_details"
-
-
 ALWAYS: dict[str, Handler] = {
-    "request_stop_contact": handle_stop_contact,
-    "resubscribe": handle_resubscribe,
-    "wrong_person": handle_wrong_person,
-    "express_vulnerability": handle_vulnerability,
-    "request_human": handle_human,
-    "bot_challenge": handle_bot_challenge,
-    "ask_help": handle_help,
-    "question_legitimacy": handle_legitimacy,
-    "complain": handle_complaint,
-    "refuse_to_talk": handle_refusal,
-    "request_later": handle_later,
-    "goodbye": handle_goodbye,
     "thank": handle_thanks,
     "out_of_scope": handle_default,
     "nlu_fallback": handle_default,
-    "dispute_debt": handle_dispute,
-    "already_paid": handle_already_paid,
 }
 
 
@@ -350,14 +173,6 @@ def handle_debt_details(turn: Turn) -> None:
             "and I'll record a dispute."
         )
     )
-
-
-def handle_consequences(turn: Turn) -> None:
-    turn.say("utter_consequences")
-
-
-def handle_payment_methods(turn: Turn) -> None:
-    turn.say("utter_payment_methods")
 
 
 def handle_greet_verified(turn: Turn) -> None:
@@ -484,8 +299,6 @@ def handle_inform(turn: Turn) -> None:
 VERIFIED: dict[str, Handler] = {
     "greet": handle_greet_verified,
     "ask_debt_details": handle_debt_details,
-    "ask_consequences": handle_consequences,
-    "ask_payment_methods": handle_payment_methods,
     "explain_hardship": handle_hardship,
     "ask_installments": handle_installments,
     "ask_deferral": lambda turn: _request(turn, "deferral"),
@@ -501,26 +314,7 @@ VERIFIED: dict[str, Handler] = {
 
 # Answered before identity is checked, after which the bot still needs to know who it
 # is talking to: the answer is followed by the introduction and the identity question.
-_THEN_VERIFY = {"bot_challenge", "ask_help", "question_legitimacy", "complain", "thank"}
-
-
-def _settle_safety_check(turn: Turn) -> bool:
-    """The answer to a yes/no safety check asked last turn; True when it was handled."""
-    checked = turn.tracker.get_slot("safety_check")
-    if not checked:
-        return False
-    turn.events.append(SlotSet("safety_check", None))
-    answer = answer_to_check(str(checked), turn.intent, turn.text)
-    if answer == "yes":
-        ALWAYS[str(checked)](turn)
-        return True
-    if answer == "no":
-        turn.say("utter_check_declined")
-        if turn.account is not None and not turn.verified and not turn.account.identity_locked:
-            turn.say("utter_greet_unverified")
-            turn.next_step = "verify"
-        return True
-    return False  # unclear: the message is answered as it is
+_THEN_VERIFY = {"thank"}
 
 
 def _ask_safety_check(turn: Turn) -> bool:
@@ -529,28 +323,21 @@ def _ask_safety_check(turn: Turn) -> bool:
     candidate = candidate_to_check(turn.tracker.latest_message)
     if candidate is None:
         return False
-    turn.say(f"utter_check_{candidate}")
-    turn.events.append(SlotSet("safety_check", candidate))
-    turn.end()
+    # safety_check_form asks (utter_ask_safety_answer, worded for the candidate) and
+    # takes the answer, whatever its intent.
+    turn.events += [SlotSet("safety_check", candidate), SlotSet("safety_answer", None)]
+    turn.next_step = "safety_check"
     return True
 
 
 def respond(turn: Turn) -> None:
     """Pick the handler for this message given who we are talking to."""
-    if _settle_safety_check(turn) or _ask_safety_check(turn):
+    if _ask_safety_check(turn):
         return
     if turn.intent in ALWAYS:
         ALWAYS[turn.intent](turn)
-        if (
-            turn.intent in _THEN_VERIFY
-            and turn.next_step is None
-            and turn.account is not None
-            and not turn.verified
-            and not turn.account.identity_locked
-        ):
-            if turn.active_form is None:
-                turn.say("utter_greet_unverified")
-            turn.next_step = "verify"
+        if turn.intent in _THEN_VERIFY:
+            then_verify(turn)
         return
     account = turn.account
     if account is None:
@@ -597,6 +384,42 @@ class ActionRespond(Action):
         )
         respond(turn)
         return finish(turn)
+
+
+class ActionResume(Action):
+    """After an answer the rules gave straight from the domain (a bot challenge, a question
+    about payment methods...): how the conversation goes on. An open form asks again; a
+    debtor whose identity is not checked yet hears who we are and the identity question;
+    anyone else is listened to. Rules in data/rules/next_step.yml read `next_step`."""
+
+    def name(self) -> str:
+        return "action_resume"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        turn = Turn(
+            dispatcher=dispatcher,
+            tracker=tracker,
+            account=tracker_account(tracker),
+            intent=latest_intent(tracker) or "nlu_fallback",
+            text=latest_text(tracker),
+        )
+        then_verify(turn)
+        return finish(turn)
+
+
+def then_verify(turn: Turn) -> None:
+    """Someone we have not verified yet: back to who we are and the identity question."""
+    if (
+        turn.next_step is None
+        and turn.account is not None
+        and not turn.verified
+        and not turn.account.identity_locked
+    ):
+        if turn.active_form is None:
+            turn.say("utter_greet_unverified")
+        turn.next_step = "verify"
 
 
 def finish(turn: Turn) -> list[EventType]:

@@ -11,6 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
 from bot.dialogue.confirmation import is_explicit_yes
 
 CHECKED_INTENTS = (
@@ -47,3 +52,38 @@ def answer_to_check(checked: str, intent: str | None, text: str) -> str:
     if intent == "affirm" or is_explicit_yes(text) or intent == checked:
         return "yes"
     return "yes" if checked == "request_stop_contact" else "unclear"
+
+
+def path_for(checked: str, intent: str | None, text: str) -> str:
+    """Where the answer to a check leads: the checked path on a yes (and on an unclear
+    answer to a possible stop), the path an answer states itself ("no, but I can't cope
+    any more" is a crisis), else `no`: the conversation goes on."""
+    answer = answer_to_check(checked, intent, text)
+    if answer == "yes":
+        return checked
+    if answer == "unclear" and intent in CHECKED_INTENTS:
+        return str(intent)
+    return "no"
+
+
+class ValidateSafetyCheckForm(FormValidationAction):
+    """safety_check_form takes whatever the debtor replies to the yes/no check (a form is
+    the one place Rasa hands the next message over whatever its intent); the rules in
+    data/rules/safety_check.yml take the path this chooses."""
+
+    def name(self) -> str:
+        return "validate_safety_check_form"
+
+    def validate_safety_answer(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        checked = str(tracker.get_slot("safety_check") or "")
+        if checked not in CHECKED_INTENTS:
+            return {"safety_answer": "no"}
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = str(tracker.latest_message.get("text") or "")
+        return {"safety_answer": path_for(checked, intent, text), "safety_check": None}

@@ -8,7 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import find_account
+from actions.common import find_account, identity_of
+from bot.settings import get_settings
 
 
 class ActionSessionStart(Action):
@@ -24,11 +25,18 @@ class ActionSessionStart(Action):
             events.append(SlotSet("session_started_metadata", metadata))
         # Look the number up by phone only: a new session never inherits an account_ref.
         account = find_account(tracker.sender_id)
+        settings = get_settings()
         events += [
             SlotSet("account_known", account is not None),
             SlotSet("account_ref", account.account_ref if account else None),
             SlotSet("first_name", account.first_name if account else None),
             SlotSet("verified", False),
+            SlotSet("identity", identity_of(account)),
+            # Not the creditor's name: that would tell whoever holds the phone about the
+            # debt. action_after_verification sets it at disclosure time.
+            SlotSet("creditor", "us"),
+            SlotSet("support_phone", settings.support_phone),
+            SlotSet("support_url", settings.support_url),
             SlotSet("next_step", "listen"),
             ActionExecuted("action_listen"),
         ]

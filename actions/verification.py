@@ -50,6 +50,7 @@ class ValidateVerifyIdentityForm(CustomFormValidationAction):
             return {
                 "dob_answer": VERIFIED,
                 "verified": True,
+                "identity": "verified",
                 "verification_attempts": 0.0,
                 **self.succeeded(),
             }
@@ -57,6 +58,7 @@ class ValidateVerifyIdentityForm(CustomFormValidationAction):
             return {
                 "dob_answer": FAILED,
                 "verified": False,
+                "identity": "locked",
                 "verification_attempts": float(status.failures),
             }
         dispatcher.utter_message(response="utter_dob_mismatch")
@@ -84,7 +86,12 @@ class ActionAfterVerification(Action):
                 utter(dispatcher, "utter_paused", account, disclose=True)
             else:
                 utter(dispatcher, "utter_open_question", account, disclose=True)
-            return [SlotSet("next_step", "listen"), SlotSet("dob_answer", None)]
+            return [
+                SlotSet("next_step", "listen"),
+                SlotSet("dob_answer", None),
+                # Disclosure time: from here responses may name the creditor.
+                SlotSet("creditor", account.creditor),
+            ]
         utter(dispatcher, "utter_verification_failed", account)
         events: list[EventType] = [SlotSet("next_step", "listen"), SlotSet("dob_answer", None)]
         if account is not None:

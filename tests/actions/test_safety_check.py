@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 
 from actions.respond import ActionRespond
-from actions.safety_check import answer_to_check, candidate_to_check
+from actions.safety_check import ValidateSafetyCheckForm, answer_to_check, candidate_to_check
 from tests.actions.conftest import (
     account_state,
     make_tracker,
-    responses,
     run_action,
+    slot_event,
     slots_set,
     user_event,
 )
@@ -57,43 +57,56 @@ def test_answers_to_a_check(checked: str, intent: str, text: str, answer: str) -
     assert answer_to_check(checked, intent, text) == answer
 
 
-async def test_an_unclear_possible_stop_is_checked_and_an_unclear_answer_stops(
+async def test_an_unclear_possible_stop_starts_the_check_form(
     accounts: str, domain: dict[str, Any]
 ) -> None:
     first = make_tracker(
-        slots={"account_ref": "ACC-1"},
+        slots={"account_ref": "ACC-1", "safety_answer": "no"},
         events=[unclear("im so done w these texts man", ("request_stop_contact", 0.35))],
     )
     events, messages = await run_action(ActionRespond(), first, domain)
-    assert responses(messages) == ["utter_check_request_stop_contact"]
-    assert slots_set(events)["safety_check"] == "request_stop_contact"
+    # safety_check_form asks (utter_ask_safety_answer, worded for the candidate)
+    assert messages == []
+    slots = slots_set(events)
+    assert slots["safety_check"] == "request_stop_contact"
+    assert slots["safety_answer"] is None  # a stale answer would complete the form at once
+    assert slots["next_step"] == "safety_check"
     assert "opted_out" not in account_state()["flags"]
-    second = make_tracker(
-        slots={"account_ref": "ACC-1", "safety_check": "request_stop_contact"},
-        events=[user_event("ugh whatever", "out_of_scope")],
-    )
-    events, messages = await run_action(ActionRespond(), second, domain)
-    assert slots_set(events)["safety_check"] is None
-    assert responses(messages) == ["utter_opted_out"]
-    assert "opted_out" in account_state()["flags"]
 
 
-async def test_a_no_goes_on_without_a_flag(accounts: str, domain: dict[str, Any]) -> None:
+async def answer(checked: str, text: str, intent: str, domain: dict[str, Any]) -> Any:
     tracker = make_tracker(
-        slots={"account_ref": "ACC-1", "safety_check": "wrong_person"},
-        events=[user_event("no its me", "deny")],
+        slots={
+            "account_ref": "ACC-1",
+            "safety_check": checked,
+            "safety_answer": text,
+            "requested_slot": "safety_answer",
+        },
+        events=[user_event(text, intent), slot_event("safety_answer", text)],
+        active_loop="safety_check_form",
     )
-    events, messages = await run_action(ActionRespond(), tracker, domain)
-    assert responses(messages)[0] == "utter_check_declined"
-    assert slots_set(events)["next_step"] == "verify"  # not verified yet: identity next
-    assert account_state()["flags"] == []
+    events, _ = await run_action(ValidateSafetyCheckForm(), tracker, domain)
+    return slots_set(events)["safety_answer"]
 
 
-async def test_a_yes_takes_the_safe_path(accounts: str, domain: dict[str, Any]) -> None:
-    tracker = make_tracker(
-        slots={"account_ref": "ACC-1", "safety_check": "dispute_debt"},
-        events=[user_event("yes", "affirm")],
-    )
-    _, messages = await run_action(ActionRespond(), tracker, domain)
-    assert responses(messages) == ["utter_dispute_recorded"]
-    assert "disputed" in account_state()["flags"]
+@pytest.mark.parametrize(
+    ("checked", "text", "intent", "path"),
+    [
+        # an unclear answer to a possible stop request is a stop
+        ("request_stop_contact", "ugh whatever", "out_of_scope", "request_stop_contact"),
+        ("request_stop_contact", "no its fine", "deny", "no"),
+        ("wrong_person", "no its me", "deny", "no"),
+        ("dispute_debt", "yes", "affirm", "dispute_debt"),
+        ("wrong_person", "yep", "affirm", "wrong_person"),
+        # an answer that states another safe path takes it
+        ("wrong_person", "my husband passed away last month", "express_vulnerability",
+         "express_vulnerability"),
+        # anything else: the conversation goes on
+        ("dispute_debt", "what time is it", "out_of_scope", "no"),
+    ],
+)  # fmt: skip
+async def test_the_form_turns_any_reply_into_a_path(
+    checked: str, text: str, intent: str, path: str, accounts: str, domain: dict[str, Any]
+) -> None:
+    assert await answer(checked, text, intent, domain) == path
+    assert account_state()["flags"] == []  # the rules take the path, the form records nothing

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from actions.respond import ActionRespond
+from actions.respond import ActionRespond, ActionResume
 from actions.session import ActionSessionStart
 from actions.verification import ActionAfterVerification, ValidateVerifyIdentityForm
 from tests.actions.conftest import (
@@ -71,15 +71,20 @@ async def test_nothing_is_disclosed_before_verification(
         assert "balance" not in (message.get("text") or "")
 
 
-async def test_legitimacy_before_verification_does_not_name_the_creditor(
+async def test_session_start_sets_the_state_rules_branch_on_and_names_no_creditor(
     accounts: str, domain: dict[str, Any]
 ) -> None:
-    tracker = make_tracker(
-        slots={"account_ref": "ACC-1"}, events=[user_event("is this a scam", "question_legitimacy")]
+    """Rules utter responses straight from the domain, so the slots they read are set
+    here: `identity` for conditions, and `creditor` as "us" until the identity check."""
+    events, _ = await run_action(ActionSessionStart(), make_tracker(sender_id=MARIA_PHONE), domain)
+    slots = slots_set(events)
+    assert slots["identity"] == "unverified"
+    assert slots["creditor"] == "us"
+    assert slots["support_phone"] and slots["support_url"]
+    unknown, _ = await run_action(
+        ActionSessionStart(), make_tracker(sender_id="+14155550000"), domain
     )
-    _, messages = await run_action(ActionRespond(), tracker, domain)
-    assert messages[0]["response"] == "utter_legitimacy"
-    assert messages[0]["creditor"] == "us"
+    assert slots_set(unknown)["identity"] == "unknown"
 
 
 def dob_tracker(answer: str, attempts: int = 0):  # type: ignore[no-untyped-def]
@@ -104,6 +109,7 @@ async def test_correct_date_of_birth_verifies(
     events, messages = await run_action(ValidateVerifyIdentityForm(), dob_tracker(answer), domain)
     slots = slots_set(events)
     assert slots["dob_answer"] == "verified" and slots["verified"] is True
+    assert slots["identity"] == "verified"
     assert messages == []
 
 
@@ -145,6 +151,7 @@ async def test_too_many_wrong_dates_lock_the_account_and_hand_over(
     assert slots["dob_answer"] is None and slots["verification_attempts"] == 2.0
     slots = await wrong_dates(domain, 1)
     assert slots["dob_answer"] == "failed" and slots["verified"] is False
+    assert slots["identity"] == "locked"
     tracker = make_tracker(
         slots={"account_ref": "ACC-1", "verified": False, "verification_attempts": 3.0}
     )
@@ -166,6 +173,12 @@ async def test_the_lock_survives_new_sessions_channels_and_the_right_date(
     # The right date of birth, once locked, verifies nothing.
     events, _ = await run_action(ValidateVerifyIdentityForm(), dob_tracker("march 14 1985"), domain)
     assert slots_set(events)["verified"] is False
+    assert slots_set(events)["identity"] == "locked"
+    # ...and a new session starts in the locked state, which rules can branch on.
+    started, _ = await run_action(
+        ActionSessionStart(), make_tracker(sender_id=f"whatsapp:{MARIA_PHONE}"), domain
+    )
+    assert slots_set(started)["identity"] == "locked"
     # A new conversation hears that it is locked, not a request for the date of birth.
     fresh = make_tracker(slots={"account_ref": "ACC-1"}, events=[user_event("hi", "greet")])
     events, messages = await run_action(ActionRespond(), fresh, domain)
@@ -201,22 +214,43 @@ async def test_a_right_date_resets_the_count(accounts: str, domain: dict[str, An
 
 async def test_disclosure_after_verification(accounts: str, domain: dict[str, Any]) -> None:
     tracker = make_tracker(slots={"account_ref": "ACC-1", "verified": True})
-    _, messages = await run_action(ActionAfterVerification(), tracker, domain)
+    events, messages = await run_action(ActionAfterVerification(), tracker, domain)
     assert responses(messages) == ["utter_disclosure", "utter_open_question"]
     assert messages[0]["creditor"] == "Northwind Clinic"
+    # Disclosure time: from here responses uttered by rules may name the creditor.
+    assert slots_set(events)["creditor"] == "Northwind Clinic"
     assert messages[0]["balance"] == "$1,200.00"
 
 
 async def test_a_question_first_is_answered_then_identity_is_asked(
     accounts: str, domain: dict[str, Any]
 ) -> None:
+    """The rule answers from the domain (utter_bot_challenge); action_resume goes on."""
     tracker = make_tracker(
         slots={"account_ref": "ACC-1"},
         events=[user_event("am i talking to a bot", "bot_challenge")],
     )
-    events, messages = await run_action(ActionRespond(), tracker, domain)
-    assert responses(messages) == ["utter_bot_challenge", "utter_greet_unverified"]
+    events, messages = await run_action(ActionResume(), tracker, domain)
+    assert responses(messages) == ["utter_greet_unverified"]
     assert slots_set(events)["next_step"] == "verify"
+
+
+async def test_after_an_aside_an_open_form_asks_again_and_a_verified_debtor_is_heard(
+    accounts: str, domain: dict[str, Any]
+) -> None:
+    in_form = make_tracker(
+        slots={"account_ref": "ACC-1", "verified": True, "requested_slot": "monthly_income"},
+        events=[user_event("are you a bot", "bot_challenge")],
+        active_loop="finances_form",
+    )
+    events, messages = await run_action(ActionResume(), in_form, domain)
+    assert messages == [] and slots_set(events)["next_step"] == "finances"
+    verified = make_tracker(
+        slots={"account_ref": "ACC-1", "verified": True},
+        events=[user_event("are you a bot", "bot_challenge")],
+    )
+    events, messages = await run_action(ActionResume(), verified, domain)
+    assert messages == [] and slots_set(events)["next_step"] == "listen"
 
 
 async def test_an_unreadable_date_then_a_wrong_one_never_repeat_the_prompt(
