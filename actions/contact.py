@@ -8,6 +8,7 @@ nothing and still close.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -22,6 +23,7 @@ from actions.common import (
     tracker_account,
 )
 from actions.records import clear_flag, flag_account, record_event
+from actions.state import with_stage
 from bot.negotiation.wording import format_date
 from bot.nlu.normalize import parse_date
 
@@ -38,20 +40,24 @@ def close() -> list[EventType]:
     return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("next_step", "listen")]
 
 
-class RecordingAction(Action):
+class RecordingAction(Action, ABC):
     """One record on the account behind the conversation (if there is one)."""
 
     closes = True
+    # Whether the record changes where the conversation stands (actions/state.py).
+    sets_stage = False
 
+    @abstractmethod
     def record(self, account: AccountView, tracker: Tracker) -> list[EventType]:
-        raise NotImplementedError
+        """Record on the account; the events to add."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         account = tracker_account(tracker)
         events = self.record(account, tracker) if account is not None else []
-        return [*events, *(close() if self.closes else [])]
+        events = [*events, *(close() if self.closes else [])]
+        return with_stage(tracker, events) if self.sets_stage else events
 
 
 class ActionRecordOptOut(RecordingAction):
@@ -127,7 +133,7 @@ def callback_when(tracker: Tracker, account: AccountView | None) -> tuple[str, s
     return "later", None
 
 
-class ActionRecordCallback(RecordingAction):
+class ActionRecordCallback(Action):
     """A request to talk later: recorded with when, which `utter_later_recorded` says."""
 
     def name(self) -> str:

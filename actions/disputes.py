@@ -11,8 +11,11 @@ from actions.records import flag_account
 
 
 class ActionRecordDispute(RecordingAction):
+    """Collection pauses (`stage: paused`): no plan is pushed while it is reviewed."""
+
     flag = "disputed"
     event_kind = "dispute"
+    sets_stage = True
 
     def name(self) -> str:
         return "action_record_dispute"

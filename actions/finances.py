@@ -20,6 +20,7 @@ from actions.common import (
 )
 from actions.custom_forms import CustomFormValidationAction
 from actions.offers import present_offers
+from actions.state import with_stage
 from bot.nlu.normalize import extract_amount, parse_amount
 
 # Monthly figures outside this range are possible but unusual: confirm before using them.
@@ -114,4 +115,4 @@ class ActionPresentOffers(Action):
     ) -> list[EventType]:
         account = tracker_account(tracker)
         events = present_offers(dispatcher, tracker, account)
-        return [*events, SlotSet("next_step", "listen")]
+        return with_stage(tracker, [*events, SlotSet("next_step", "listen")])

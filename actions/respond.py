@@ -1,15 +1,20 @@
-"""`action_respond`: the bot's answer to a debtor message outside the forms' happy path.
+"""How a turn ends, and the answer to thanks, chatter and unclear messages.
 
-Rules map every intent here. The answer depends on who we are talking to (unknown
-number, unverified, verified, paused) and what is on the table. It sets `next_step`,
-which the rules read to start or resume a form, or to wait for the debtor.
+Rules (data/rules/) choose the answer to almost every message: responses from the domain
+and one-step actions (actions/contact.py, negotiation.py...). Two things stay here:
+
+- `Turn` and `finish`: a step's outcome as events, ending with `next_step`, which
+  data/rules/next_step.yml turns into a form or a wait;
+- `action_resume` (after an aside: the open form asks again, or identity comes next) and
+  `action_respond`, reached from two intents only (out_of_scope, nlu_fallback), whose
+  meaning depends on where we are: "not great tbh" answers the open question, chatter while options are on the table gets the way back to them, and an
+  unclear message that might be a stop request, a wrong person, a dispute or a crisis
+  starts the yes/no check (data/rules/safety_check.yml).
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,18 +32,12 @@ from actions.common import (
     utter,
 )
 from actions.offers import (
-    answer_request,
-    confirm_proposal,
     offered_options,
-    present_offers,
     propose,
-    request_from_tracker,
 )
-from actions.records import record_event
 from actions.safety_check import candidate_to_check
+from actions.state import with_stage
 from bot.dialogue.texts import choose_option
-from bot.negotiation.wording import format_date
-from bot.nlu.normalize import parse_hardship
 
 logger = logging.getLogger(__name__)
 
@@ -83,9 +82,6 @@ class Turn:
         return self.text[:2000]
 
 
-Handler = Callable[[Turn], None]
-
-
 # --- answers that depend on what is on the table -----------------------------------
 
 
@@ -104,14 +100,6 @@ def _answers_the_open_question(turn: Turn) -> bool:
         and not tracker.get_slot("agreement_ref")
         and known_finances(tracker) is None
     )
-
-
-def handle_thanks(turn: Turn) -> None:
-    if _answers_the_open_question(turn):
-        turn.say("utter_listen_ack")
-        turn.next_step = "finances"
-        return
-    turn.say("utter_youre_welcome")
 
 
 def handle_default(turn: Turn) -> None:
@@ -138,55 +126,6 @@ def handle_default(turn: Turn) -> None:
     turn.say("utter_default")
 
 
-ALWAYS: dict[str, Handler] = {
-    "thank": handle_thanks,
-    "out_of_scope": handle_default,
-    "nlu_fallback": handle_default,
-}
-
-
-# --- verified conversation ---------------------------------------------------------------
-
-NEGOTIATION_INTENTS = {
-    "ask_installments",
-    "ask_payment_methods",
-    "ask_deferral",
-    "ask_settlement",
-    "offer_payment",
-    "pay_in_full",
-    "choose_option",
-    "affirm",
-    "deny",
-    "inform",
-    "explain_hardship",
-}
-
-
-def handle_debt_details(turn: Turn) -> None:
-    account = turn.account
-    assert account is not None
-    due = f", due since {format_date(account.due_date)}" if account.due_date else ""
-    turn.dispatcher.utter_message(
-        text=(
-            f"Your account with {account.creditor} (reference {account.account_ref}) has a "
-            f"balance of {account.balance_text}{due}. If anything about it looks wrong, tell me "
-            "and I'll record a dispute."
-        )
-    )
-
-
-def handle_greet_verified(turn: Turn) -> None:
-    turn.say("utter_greet_again")
-
-
-def _offers_or_finances(turn: Turn) -> None:
-    if known_finances(turn.tracker) is None:
-        turn.next_step = "finances"
-        return
-    turn.events += present_offers(turn.dispatcher, turn.tracker, turn.account)
-    turn.end()
-
-
 def _pick_if_named(turn: Turn) -> bool:
     """With options on the table, a message that names one ("the biweekly one", "in a
     single go", "monthly pls") picks it, whatever intent the NLU gave it."""
@@ -199,122 +138,6 @@ def _pick_if_named(turn: Turn) -> bool:
     turn.events += propose(turn.dispatcher, turn.account, picked)
     turn.end()
     return True
-
-
-def handle_installments(turn: Turn) -> None:
-    """ "Can I pay monthly?" with options on the table points to the matching one."""
-    if not _pick_if_named(turn):
-        _offers_or_finances(turn)
-
-
-def handle_hardship(turn: Turn) -> None:
-    kind = first_entity(turn.tracker, "hardship") or parse_hardship(turn.text) or "other"
-    turn.say(f"utter_reflect_{kind}")
-    turn.say("utter_hardship_support")
-    assert turn.account is not None
-    record_event(
-        turn.account.account_ref,
-        "hardship",
-        debtor_words=turn.words(),
-        detail={"kind": kind},
-        sender_id=turn.tracker.sender_id,
-    )
-    turn.events.append(SlotSet("hardship", kind))
-    _offers_or_finances(turn)
-
-
-def _request(turn: Turn, kind: str) -> None:
-    """A request that needs the debtor's budget first; kept until the form is done."""
-    request = request_from_tracker(turn.tracker, kind)
-    assert turn.account is not None
-    if kind != "pay_in_full" and kind != "settlement" and known_finances(turn.tracker) is None:
-        turn.events.append(SlotSet("pending_request", request))
-        turn.next_step = "finances"
-        return
-    turn.events += answer_request(turn.dispatcher, turn.tracker, turn.account, request)
-    turn.end()
-
-
-def handle_choice(turn: Turn) -> None:
-    options = offered_options(turn.tracker)
-    if not options:
-        _offers_or_finances(turn)
-        return
-    picked = choose_option(options, turn.text, first_entity(turn.tracker, "frequency"))
-    if picked is None:
-        turn.dispatcher.utter_message(
-            text=f"Sorry, which one did you mean? Reply with a number from 1 to {len(options)}."
-        )
-        turn.end()
-        return
-    assert turn.account is not None
-    turn.events += propose(turn.dispatcher, turn.account, picked)
-    turn.end()
-
-
-def handle_affirm(turn: Turn) -> None:
-    assert turn.account is not None
-    if turn.tracker.get_slot("proposal") or turn.tracker.get_slot("agreement_ref"):
-        # confirm_proposal stores nothing without a plain yes to the exact terms.
-        turn.events += confirm_proposal(turn.dispatcher, turn.tracker, turn.account)
-        turn.end()
-        return
-    options = offered_options(turn.tracker)
-    if options:
-        # A yes to the options accepts the recommended plan (the first): its exact terms
-        # come next, and only a plain yes to those stores anything.
-        turn.events += propose(turn.dispatcher, turn.account, options[0])
-        turn.end()
-        return
-    _offers_or_finances(turn)
-
-
-def handle_deny(turn: Turn) -> None:
-    turn.events.append(SlotSet("proposal", None))
-    turn.say("utter_ask_what_works")
-    turn.end()
-
-
-_OPTION_NUMBER = re.compile(r"^\W*#?\s*[1-9]\W*$")
-
-
-def handle_inform(turn: Turn) -> None:
-    # "2" right after the numbered options is a choice, not a $2 offer.
-    if turn.tracker.get_slot("offers") and _OPTION_NUMBER.match(turn.text):
-        handle_choice(turn)
-        return
-    if first_entity(turn.tracker, "amount") is None and _pick_if_named(turn):
-        return
-    # An amount or a date is a proposal ("i can pay 50"), or a change to the terms on the
-    # table; it is answered after the budget is known, never dropped.
-    if first_entity(turn.tracker, "amount") is not None or (
-        first_entity(turn.tracker, "date") is not None
-        and (turn.tracker.get_slot("proposal") or turn.tracker.get_slot("offers"))
-    ):
-        _request(turn, "payment")
-        return
-    _offers_or_finances(turn)
-
-
-VERIFIED: dict[str, Handler] = {
-    "greet": handle_greet_verified,
-    "ask_debt_details": handle_debt_details,
-    "explain_hardship": handle_hardship,
-    "ask_installments": handle_installments,
-    "ask_deferral": lambda turn: _request(turn, "deferral"),
-    "ask_settlement": lambda turn: _request(turn, "settlement"),
-    "offer_payment": lambda turn: _request(turn, "payment"),
-    "pay_in_full": lambda turn: _request(turn, "pay_in_full"),
-    "choose_option": handle_choice,
-    "affirm": handle_affirm,
-    "deny": handle_deny,
-    "inform": handle_inform,
-}
-
-
-# Answered before identity is checked, after which the bot still needs to know who it
-# is talking to: the answer is followed by the introduction and the identity question.
-_THEN_VERIFY = {"thank"}
 
 
 def _ask_safety_check(turn: Turn) -> bool:
@@ -331,41 +154,22 @@ def _ask_safety_check(turn: Turn) -> bool:
 
 
 def respond(turn: Turn) -> None:
-    """Pick the handler for this message given who we are talking to."""
+    """Chatter and unclear messages: what they mean depends on where we are."""
     if _ask_safety_check(turn):
         return
-    if turn.intent in ALWAYS:
-        ALWAYS[turn.intent](turn)
-        if turn.intent in _THEN_VERIFY:
-            then_verify(turn)
-        return
-    account = turn.account
-    if account is None:
-        turn.say("utter_unknown_number")
+    if turn.account is None:
+        turn.say("utter_default")
         turn.end()
         return
+    if not turn.verified and turn.account.identity_locked:
+        # Locked in the database after too many wrong dates of birth: no new session,
+        # restart or channel gets another guess; an operator unlocks.
+        turn.say("utter_verification_failed")
+        turn.end()
+        return
+    handle_default(turn)
     if not turn.verified:
-        if account.identity_locked:
-            # Locked in the database after too many wrong dates of birth: no new
-            # session, restart or channel gets another guess; an operator unlocks.
-            turn.say("utter_verification_failed")
-            turn.end()
-            return
-        if turn.intent == "greet":
-            turn.say("utter_greet_unverified")
-        elif turn.intent == "explain_hardship":
-            kind = first_entity(turn.tracker, "hardship") or parse_hardship(turn.text) or "other"
-            turn.say(f"utter_reflect_{kind}")
-            turn.say("utter_verify_first")
-        else:
-            turn.say("utter_verify_first")
-        turn.next_step = "verify"
-        return
-    if account.paused and turn.intent in NEGOTIATION_INTENTS:
-        turn.say("utter_paused")
-        turn.end()
-        return
-    VERIFIED.get(turn.intent, handle_default)(turn)
+        then_verify(turn)
 
 
 class ActionRespond(Action):
@@ -383,7 +187,7 @@ class ActionRespond(Action):
             text=latest_text(tracker),
         )
         respond(turn)
-        return finish(turn)
+        return with_stage(tracker, finish(turn))
 
 
 class ActionResume(Action):

@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import current_policy, message_kwargs, today_for, tracker_account, utter
 from actions.custom_forms import WORDINGS, CustomFormValidationAction
 from actions.records import flag_account, record_identity_check
+from actions.state import with_stage
 from bot.nlu.normalize import parse_birth_date
 
 VERIFIED = "verified"
@@ -86,12 +87,15 @@ class ActionAfterVerification(Action):
                 utter(dispatcher, "utter_paused", account, disclose=True)
             else:
                 utter(dispatcher, "utter_open_question", account, disclose=True)
-            return [
-                SlotSet("next_step", "listen"),
-                SlotSet("dob_answer", None),
-                # Disclosure time: from here responses may name the creditor.
-                SlotSet("creditor", account.creditor),
-            ]
+            return with_stage(
+                tracker,
+                [
+                    SlotSet("next_step", "listen"),
+                    SlotSet("dob_answer", None),
+                    # Disclosure time: from here responses may name the creditor.
+                    SlotSet("creditor", account.creditor),
+                ],
+            )
         utter(dispatcher, "utter_verification_failed", account)
         events: list[EventType] = [SlotSet("next_step", "listen"), SlotSet("dob_answer", None)]
         if account is not None:

@@ -2,8 +2,7 @@
 
 - no custom action is reached straight from more than 6 intents (an action does one
   business step; a dispatcher reached from every intent hides the conversation in
-  Python). `action_respond` is the dispatcher being moved to data: its count may only go
-  down (issue 12);
+  Python), and no Python table maps intents to utterances or handlers;
 - every condition a rule reads is a featurized slot that actions set, so the rule can fire;
 - the trainers' worked examples name only responses and slots that exist.
 """
@@ -22,8 +21,6 @@ from bot.settings import PROJECT_ROOT
 DATA = PROJECT_ROOT / "data"
 EXAMPLES = PROJECT_ROOT / "examples" / "trainers"
 MAX_INTENTS_PER_ACTION = 6
-# The intents action_respond still answers; lower it as answers move to rules.
-ACTION_RESPOND_CEILING = 28
 
 
 def _domain() -> dict[str, Any]:
@@ -78,21 +75,50 @@ def test_no_custom_action_is_reached_from_more_than_six_intents() -> None:
     too_many = {
         action: sorted(intents)
         for action, intents in reached.items()
-        if action != "action_respond" and len(intents) > MAX_INTENTS_PER_ACTION
+        if len(intents) > MAX_INTENTS_PER_ACTION
     }
     assert not too_many, f"custom actions reached from more than 6 intents: {too_many}"
-    dispatcher = reached.get("action_respond", set())
-    assert len(dispatcher) <= ACTION_RESPOND_CEILING, (
-        f"action_respond is reached from {len(dispatcher)} intents, more than the "
-        f"{ACTION_RESPOND_CEILING} of today: answer new intents with responses and rules"
-    )
 
 
-def test_answers_moved_to_data_do_not_go_back_to_the_dispatcher() -> None:
-    domain = _domain()
-    reached = intents_per_action(_flows(_data_files()), set(domain["actions"]))
-    moved = {"bot_challenge", "ask_help", "question_legitimacy"}
-    assert not moved & reached.get("action_respond", set())
+def _intent_tables(source: str, intents: set[str]) -> list[int]:
+    """Lines of dict literals keyed by intent names whose values are utterances or code."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Dict):
+            continue
+        keyed = [
+            value
+            for key, value in zip(node.keys, node.values, strict=True)
+            if isinstance(key, ast.Constant) and key.value in intents
+        ]
+        chooses = [
+            v
+            for v in keyed
+            if isinstance(v, ast.Name | ast.Lambda | ast.Attribute)
+            or (isinstance(v, ast.Constant) and str(v.value).startswith("utter_"))
+        ]
+        if len(chooses) >= 2:
+            found.append(node.lineno)
+    return found
+
+
+def test_intent_tables_are_found() -> None:
+    intents = {"greet", "affirm"}
+    assert _intent_tables('T = {"greet": handle, "affirm": lambda t: t}', intents) == [1]
+    assert _intent_tables('T = {"greet": "utter_a", "affirm": "utter_b"}', intents) == [1]
+    assert _intent_tables('K = {"greet": "payment", "affirm": "deferral"}', intents) == []
+
+
+def test_no_python_table_maps_intents_to_utterances() -> None:
+    intents = set(_domain()["intents"]) | {"nlu_fallback"}
+    tables = {
+        str(path.relative_to(PROJECT_ROOT)): lines
+        for path in sorted((PROJECT_ROOT / "actions").rglob("*.py"))
+        if (lines := _intent_tables(path.read_text(), intents))
+    }
+    assert not tables, f"intent tables in Python (move them to rules): {tables}"
 
 
 def _conditions(flow: dict[str, Any]) -> dict[str, Any]:

@@ -94,15 +94,22 @@ def copy_project(workdir: Path) -> Path:
     return project
 
 
-def add_example(project: Path, example: Path, name: str) -> None:
-    """A trainer's change: the example's responses into the domain, its rules into data."""
+def add_example(project: Path, example: Path, name: str, *, replace: bool = False) -> None:
+    """A trainer's change: the example's responses into the domain (its variations before
+    the existing ones, or instead of them with `replace`), its rules into data/rules/.
+
+    The examples only use response and action names the project already has: Rasa puts
+    every action and intent named in the stories and rules into the NLU's training data,
+    so a new name would retrain the whole NLU instead of only the dialogue policies.
+    """
     domain_path = project / "domain.yml"
     domain = yaml.safe_load(domain_path.read_text())
     added = yaml.safe_load((example / "domain.yml").read_text()) or {}
-    clash = set(added.get("responses") or {}) & set(domain.get("responses") or {})
-    if clash:
-        raise CheckFailed(f"{example}: responses already in the domain: {sorted(clash)}")
-    domain.setdefault("responses", {}).update(added.get("responses") or {})
+    responses = domain.setdefault("responses", {})
+    for response, variations in (added.get("responses") or {}).items():
+        if response not in responses:
+            raise CheckFailed(f"{example}: {response} is not a response of the project")
+        responses[response] = variations if replace else [*variations, *responses[response]]
     domain_path.write_text(yaml.safe_dump(domain, sort_keys=False, allow_unicode=True))
     shutil.copy2(example / "rules.yml", project / "data" / "rules" / f"{name}.yml")
 
@@ -226,9 +233,9 @@ def converse(bot: Bot, report: Report) -> None:
         raise CheckFailed(f"no options on the table after the budget: {replies}")
     replies = bot.chat(PHONE, CREDIT_SCORE_QUESTION)
     example = yaml.safe_load((CREDIT_SCORE / "domain.yml").read_text())["responses"]
-    expected_start = example["utter_credit_score_options"][0]["text"].split("{")[0]
+    expected_start = example["utter_consequences"][0]["text"].split("{")[0]
     if not replies or not replies[0].startswith(expected_start):
-        raise CheckFailed(f"the new response was not said: {replies}")
+        raise CheckFailed(f"the new variation was not said: {replies}")
     if "{creditor}" in replies[0] or "Northwind Clinic" not in replies[0]:
         raise CheckFailed(f"the creditor slot was not filled after verification: {replies[0]}")
     if len(replies) < 2 or "reply YES" not in replies[1]:
@@ -280,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         project = copy_project(workdir)
         add_example(project, CREDIT_SCORE, "trainer_example_credit_score")
-        add_example(project, UNSAFE, "trainer_example_unsafe")
+        add_example(project, UNSAFE, "trainer_example_unsafe", replace=True)
         report.step(f"copied the project to {project} and added the two trainer changes")
         model = train(project, report)
         env = _environment(workdir)

@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from actions.finances import ActionPresentOffers, ValidateFinancesForm
-from actions.respond import ActionRespond
+from actions.negotiation import (
+    ActionConfirmProposal,
+    ActionEvaluateRequest,
+    ActionNoteHardship,
+    ActionPickOption,
+    ActionWithdrawProposal,
+)
 from bot.negotiation import Finances, Frequency, Option, affordable_installment, load_policy
 from bot.settings import get_settings
 from tests.actions.conftest import (
@@ -157,28 +163,34 @@ async def test_pick_confirm_and_repeat_yes_stores_exactly_one_agreement(
     offers = slots_set(events)["offers"]
     slots = {**BUDGET, "offers": offers}
     events, messages = await run_action(
-        ActionRespond(),
+        ActionPickOption(),
         make_tracker(slots=slots, events=[user_event("the first one", "choose_option")]),
         domain,
     )
     proposal = slots_set(events)["proposal"]
     assert proposal == offers[0]
+    assert slots_set(events)["stage"] == "proposal"
     assert messages[0]["text"].startswith("To confirm:")
     assert agreements_count() == 0  # stating terms stores nothing
     slots["proposal"] = proposal
     events, messages = await run_action(
-        ActionRespond(), make_tracker(slots=slots, events=[user_event("yes", "affirm")]), domain
+        ActionConfirmProposal(),
+        make_tracker(slots=slots, events=[user_event("yes", "affirm")]),
+        domain,
     )
     reference = slots_set(events)["agreement_ref"]
+    assert slots_set(events)["stage"] == "agreed"
     assert reference in messages[0]["text"]
     # the same "yes" delivered again (retry) with the proposal still in the tracker
     events, _ = await run_action(
-        ActionRespond(), make_tracker(slots=slots, events=[user_event("yes", "affirm")]), domain
+        ActionConfirmProposal(),
+        make_tracker(slots=slots, events=[user_event("yes", "affirm")]),
+        domain,
     )
     assert slots_set(events)["agreement_ref"] == reference
     # and a later "yes" after the proposal was cleared
     _, messages = await run_action(
-        ActionRespond(),
+        ActionConfirmProposal(),
         make_tracker(
             slots={**BUDGET, "agreement_ref": reference}, events=[user_event("yes!!", "affirm")]
         ),
@@ -198,7 +210,7 @@ async def test_counter_offer_above_budget_is_countered_not_accepted(
         {"entity": "frequency", "value": "monthly"},
     ]
     events, messages = await run_action(
-        ActionRespond(),
+        ActionEvaluateRequest(),
         make_tracker(
             slots=BUDGET,
             events=[user_event("i can do 400 a month", "offer_payment", entities=entities)],
@@ -220,7 +232,7 @@ async def test_counter_offer_before_finances_waits_for_the_budget(
         {"entity": "frequency", "value": "monthly"},
     ]
     events, messages = await run_action(
-        ActionRespond(),
+        ActionEvaluateRequest(),
         make_tracker(
             slots=VERIFIED,
             events=[user_event("can i do 100 a month", "offer_payment", entities=entities)],
@@ -253,7 +265,7 @@ async def test_deny_clears_the_proposal_and_asks_what_works(
     accounts: str, domain: dict[str, Any]
 ) -> None:
     events, messages = await run_action(
-        ActionRespond(),
+        ActionWithdrawProposal(),
         make_tracker(
             slots={**BUDGET, "proposal": {"kind": "full"}},
             events=[user_event("no that doesnt work", "deny")],
@@ -261,13 +273,13 @@ async def test_deny_clears_the_proposal_and_asks_what_works(
         domain,
     )
     assert slots_set(events)["proposal"] is None
-    assert responses(messages) == ["utter_ask_what_works"]
+    assert messages == []  # the rule says utter_ask_what_works
 
 
 async def test_hardship_is_reflected_before_money(accounts: str, domain: dict[str, Any]) -> None:
     entities = [{"entity": "hardship", "value": "job_loss"}]
     events, messages = await run_action(
-        ActionRespond(),
+        ActionNoteHardship(),
         make_tracker(
             slots=VERIFIED,
             events=[
@@ -278,8 +290,8 @@ async def test_hardship_is_reflected_before_money(accounts: str, domain: dict[st
         ),
         domain,
     )
-    assert responses(messages)[:2] == ["utter_reflect_job_loss", "utter_hardship_support"]
-    assert slots_set(events)["next_step"] == "finances"
+    # The rules say utter_reflect_hardship (worded for the `hardship` slot) and support.
+    assert messages == [] and slots_set(events)["hardship"] == "job_loss"
     assert account_state()["events"][-1]["detail"] == {"kind": "job_loss"}
 
 
@@ -291,7 +303,7 @@ async def test_an_unclear_yes_stores_nothing(accounts: str, domain: dict[str, An
         "proposal": slots_set(events)["offers"][0],
     }
     events, messages = await run_action(
-        ActionRespond(),
+        ActionConfirmProposal(),
         make_tracker(slots=slots, events=[user_event("yes but can i start later?", "affirm")]),
         domain,
     )
@@ -358,7 +370,7 @@ async def test_a_bare_number_after_the_options_picks_one(
     offers = slots_set(events)["offers"]
     entities = [{"entity": "amount", "value": "2.00"}]
     events, _ = await run_action(
-        ActionRespond(),
+        ActionEvaluateRequest(),
         make_tracker(
             slots={**BUDGET, "offers": offers},
             events=[user_event("2", "inform", entities=entities)],
@@ -373,7 +385,7 @@ async def test_an_amount_read_as_inform_is_kept_for_after_the_budget(
 ) -> None:
     entities = [{"entity": "amount", "value": "50.00"}]
     events, _ = await run_action(
-        ActionRespond(),
+        ActionEvaluateRequest(),
         make_tracker(
             slots=VERIFIED, events=[user_event("i can pay 50", "inform", entities=entities)]
         ),

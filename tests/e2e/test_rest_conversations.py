@@ -258,6 +258,7 @@ def test_a_transcript_exports_as_a_test_story(bot: RunningBot) -> None:
     assert [s.get("intent") for s in story["steps"] if "user" in s][0] == "greet"
     actions = [s["action"] for s in story["steps"] if "action" in s]
     assert (
-        actions[:2] == ["action_respond", "verify_identity_form"]
+        actions[:2] == ["utter_greet_unverified", "verify_identity_form"]
         and "action_after_verification" in actions
+        and actions[-2:] == ["utter_consequences", "action_resume"]
     )
