@@ -66,6 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from rasa_sdk import utils
 
+    from bot.runtime.profiling import install_actions, profile_dir
+
+    directory = profile_dir()
+    if directory is not None:
+        install_actions(directory)  # PARLEY_PROFILE_DIR: one JSON line per action call
+
     logging.getLogger("matplotlib").setLevel(logging.WARN)
     utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
     utils.update_sanic_log_level()
