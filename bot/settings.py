@@ -60,6 +60,10 @@ class Settings:
     rest_token: str | None = None
     secrets_dir: Path = DEFAULT_SECRETS_DIR
     project_root: Path = PROJECT_ROOT
+    # Outbound messages per second from one sending number, shared by every worker, and how
+    # many may go at once after a quiet spell (docs/deploy.md, "Outbound workers").
+    send_rate_per_second: float = 1.0
+    send_burst: int = 1
 
     @property
     def is_sqlite(self) -> bool:
@@ -90,6 +94,8 @@ _ENV_KEYS = {
     "PARLEY_ACTIONS_SECRET": "actions_secret",
     "PARLEY_REST_TOKEN": "rest_token",
     "PARLEY_SECRETS_DIR": "secrets_dir",
+    "PARLEY_SEND_RATE": "send_rate_per_second",
+    "PARLEY_SEND_BURST": "send_burst",
 }
 
 
@@ -107,6 +113,16 @@ def normalise_database_url(url: str) -> str:
             f"DATABASE_URL must start with sqlite:/// or postgresql:// (got {url.split(':')[0]}:...)"
         )
     return url
+
+
+def _number(name: str, raw: str, kind: type[float] | type[int], unit: str) -> float | int:
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = 0
+    if not value > 0:
+        raise ConfigurationError(f"{name} must be a number of {unit} above 0 (got {raw!r})")
+    return value
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -137,6 +153,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if "secrets_dir" in values:
         path = Path(str(values["secrets_dir"]))
         values["secrets_dir"] = path if path.is_absolute() else PROJECT_ROOT / path
+    if "send_rate_per_second" in values:
+        values["send_rate_per_second"] = _number(
+            "PARLEY_SEND_RATE", str(values["send_rate_per_second"]), float, "messages per second"
+        )
+    if "send_burst" in values:
+        values["send_burst"] = _number(
+            "PARLEY_SEND_BURST", str(values["send_burst"]), int, "messages"
+        )
     if "public_base_url" in values:
         values["public_base_url"] = str(values["public_base_url"]).rstrip("/")
     return Settings(**values)  # type: ignore[arg-type]
