@@ -285,9 +285,42 @@ def cmd_outbox_send(args: argparse.Namespace) -> int:
         now = parse_now(args.now)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+    from bot.messaging.worker import run_until_signalled
+
     policy = load_policy(get_settings().policy_file)
-    results = asyncio.run(OutboxSender.from_settings().dispatch(policy, now))
+    sender = OutboxSender.from_settings()
+    # Ctrl-C or SIGTERM: the send in flight finishes and the rest is released at once.
+    results = asyncio.run(run_until_signalled(sender.dispatch(policy, now), sender.stop.set))
     _print_outbox_results(results, "messages")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import logging
+    from datetime import timedelta
+
+    from bot.messaging.worker import WorkerError, run_worker
+    from bot.negotiation import load_policy
+    from bot.settings import get_settings
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s [parley worker] %(message)s", force=True
+    )
+    for noisy in ("sqlalchemy", "alembic", "aiohttp"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.lease < 60:
+        raise CommandError("--lease must be at least 60 seconds (one send with its retries)")
+    policy = load_policy(get_settings().policy_file)
+    try:
+        run_worker(
+            policy,
+            batch=args.batch,
+            poll_seconds=args.poll,
+            lease=timedelta(seconds=args.lease),
+            exit_when_idle=args.exit_when_idle,
+        )
+    except WorkerError as exc:
+        raise CommandError(str(exc)) from None
     return 0
 
 
@@ -444,6 +477,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = outbox_sub.add_parser("send", help="send scheduled and held messages that are now due")
     p.add_argument("--now", help=now_help)
     p.set_defaults(func=cmd_outbox_send)
+    p = sub.add_parser(
+        "worker",
+        help="send due outbox messages continuously (several may run at once on PostgreSQL)",
+    )
+    p.add_argument("--batch", type=int, default=10, help="messages claimed at a time (default 10)")
+    p.add_argument(
+        "--poll", type=float, default=2.0, help="seconds between looks when idle (default 2)"
+    )
+    p.add_argument(
+        "--lease",
+        type=int,
+        default=300,
+        help="seconds a claim holds a message before another worker may take it (default 300)",
+    )
+    p.add_argument(
+        "--exit-when-idle", action="store_true", help="stop once nothing is due (batch runs)"
+    )
+    p.set_defaults(func=cmd_worker)
 
     users = sub.add_parser("users", help="console accounts")
     users_sub = users.add_subparsers(dest="users_command", metavar="ACTION")

@@ -317,7 +317,7 @@ RECONCILE_MARGIN = timedelta(minutes=2)
 WAITING = ("queued", "held", "unknown")
 
 
-def _due(now: datetime) -> sa.sql.ColumnElement:  # type: ignore[type-arg]
+def due_condition(now: datetime) -> sa.sql.ColumnElement:  # type: ignore[type-arg]
     """Messages a worker may claim at `now`: waiting and due, or a claim whose lease
     expired (its worker stopped or died)."""
     m = OutboxMessage
@@ -353,7 +353,12 @@ def claim_due(
     """
     database = get_database()
     claim = {"status": "claimed", "claimed_by": worker_id, "claim_expires_at": now + lease}
-    query = sa.select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.id).limit(limit)
+    query = (
+        sa.select(OutboxMessage.id)
+        .where(due_condition(now))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
     if only_ids is not None:
         query = query.where(OutboxMessage.id.in_(list(only_ids)))
     if database.dialect == "postgresql":
@@ -374,7 +379,7 @@ def claim_due(
         with database.session() as session:
             won = session.execute(
                 sa.update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, _due(now))
+                .where(OutboxMessage.id == message_id, due_condition(now))
                 .values(**claim)
                 .execution_options(synchronize_session=False)
             ).rowcount
