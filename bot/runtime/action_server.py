@@ -72,9 +72,18 @@ def main(argv: list[str] | None = None) -> int:
     if directory is not None:
         install_actions(directory)  # PARLEY_PROFILE_DIR: one JSON line per action call
 
+    from bot.settings import get_settings
+    from bot.storage.db import DatabaseUnavailableError, wait_for_database
+
     logging.getLogger("matplotlib").setLevel(logging.WARN)
     utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
     utils.update_sanic_log_level()
+    try:
+        # Started on its own (several action servers, Kubernetes), it may come up first.
+        wait_for_database(get_settings().database_url, progress=logger.warning)
+    except DatabaseUnavailableError as exc:
+        print(f"action server: {exc}", file=sys.stderr)
+        return 2
     app = create_app(secret, args.actions)
     logger.info("Action endpoint is up and running on http://%s:%s", args.host, args.port)
     app.run(args.host, args.port, workers=1, access_log=False)
