@@ -7,6 +7,9 @@ build their patterns from them, so the rules and the normaliser know the same wo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
+
+from text_to_num import text2num
 
 UNIT_WORDS = {
     "zero": 0,
@@ -55,56 +58,56 @@ NUMBER_WORDS = (
 )
 
 
+# Texting slang for the scales text2num knows by their proper names.
+_SLANG_SCALES = {"grand": "thousand", "mil": "million"}
+# Words that stand for the count before a scale word: "a hundred", "a couple of grand".
+_COUNT_LEADS = {"a": "one", "an": "one", "couple": "two"}
+
+
 def _words_value(words: Sequence[str]) -> int | None:
     """The integer that spelled-out ``words`` name, or None if they are not one number.
 
-    A small state machine rather than a sum, so "fifty fifty", "one fifty" (1.50 or
-    150?) and "twenty twenty four" (a year) are rejected instead of being added up.
+    text2num reads the number and rejects sequences that are not one number, so "fifty
+    fifty", "one fifty" (1.50 or 150?) and "twenty twenty four" (a year) are refused
+    instead of being added up. On top of it, the texting forms and the stricter rules
+    this project keeps: "a"/"an"/"couple (of)" count only right before a scale word
+    ("a hundred", "couple of grand"); "grand" and "mil" are thousand and million;
+    "and" only joins a scale word to a smaller number ("two hundred and fifty", not
+    "eighty and five"); scales fall ("thousand million" is refused), one "hundred" per
+    group; and "zero" is a number only on its own.
     """
-    total = 0
-    group = 0
-    state = "start"
-    last_scale: int | None = None
-    for w in words:
-        if w in ("a", "an"):
-            if state != "start":
-                return None
-            group, state = 1, "a"
-        elif w == "couple":
-            if state not in ("start", "a"):
-                return None
-            group, state = 2, "couple"
-        elif w == "of":
-            if state != "couple":
-                return None
-            state = "couple_of"
-        elif w == "and":
-            if state not in ("hundred", "scale"):
-                return None
-            state = "and"
-        elif w in UNIT_WORDS:
-            if state not in ("start", "tens", "hundred", "scale", "and"):
-                return None
-            group += UNIT_WORDS[w]
-            state = "unit"
-        elif w in TEEN_WORDS or w in TENS_WORDS:
-            if state not in ("start", "hundred", "scale", "and"):
-                return None
-            group += TEEN_WORDS.get(w) or TENS_WORDS[w]
-            state = "tens" if w in TENS_WORDS else "teen"
-        elif w == "hundred":
-            if state in ("hundred", "and", "scale") or group >= 100:
-                return None
-            group = (group or 1) * 100
-            state = "hundred"
-        elif w in SCALE_WORDS:
-            scale = SCALE_WORDS[w]
-            if state == "and" or (last_scale is not None and scale >= last_scale):
-                return None
-            total += (group or 1) * scale
-            group, last_scale, state = 0, scale, "scale"
-        else:
+    words = list(words)
+    lead = 1 if words[:1] in (["a"], ["an"]) else 0
+    count = _COUNT_LEADS[words[0]] if lead else ""
+    if words[lead : lead + 1] == ["couple"]:
+        lead, count = lead + 1, "two"
+        if words[lead : lead + 1] == ["of"]:
+            lead += 1
+    if lead:
+        if len(words) == lead or words[lead] not in SCALE_WORDS:
             return None
-    if state in ("start", "a", "couple", "couple_of", "and"):
+        words = [count, *words[lead:]]
+    if not words or not all(w in NUMBER_WORDS or w == "and" for w in words):
         return None
-    return total + group
+    if "zero" in words and words != ["zero"]:
+        return None
+    for i, w in enumerate(words):
+        if w == "and" and not (
+            0 < i < len(words) - 1
+            and words[i - 1] in SCALE_WORDS
+            and words[i + 1] not in SCALE_WORDS
+            and words[i + 1] != "and"
+        ):
+            return None
+    scales = [SCALE_WORDS[w] for w in words if w in SCALE_WORDS and w != "hundred"]
+    if any(later >= earlier for earlier, later in pairwise(scales)):
+        return None
+    hundreds = 0
+    for w in words:
+        hundreds = hundreds + 1 if w == "hundred" else 0 if w in SCALE_WORDS else hundreds
+        if hundreds > 1:
+            return None
+    try:
+        return int(text2num(" ".join(_SLANG_SCALES.get(w, w) for w in words), "en"))
+    except ValueError:
+        return None
