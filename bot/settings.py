@@ -36,6 +36,8 @@ DEFAULT_DB_POOL_RECYCLE_S = 1800
 DEFAULT_DB_POOL_TIMEOUT_S = 30
 # How long a server waits for the database to answer at start before giving up.
 DEFAULT_DB_WAIT_S = 60
+# A turn whose database connection dropped waits this long for it, then retries once.
+DEFAULT_DB_RETRY_WAIT_S = 10
 
 
 def _default_database_url() -> str:
@@ -72,6 +74,7 @@ class Settings:
     db_pool_recycle_s: int = DEFAULT_DB_POOL_RECYCLE_S
     db_pool_timeout_s: int = DEFAULT_DB_POOL_TIMEOUT_S
     db_wait_s: int = DEFAULT_DB_WAIT_S
+    db_retry_wait_s: int = DEFAULT_DB_RETRY_WAIT_S
     project_root: Path = PROJECT_ROOT
     # Outbound messages per second from one sending number, shared by every worker, and how
     # many may go at once after a quiet spell (docs/deploy.md, "Outbound workers").
@@ -114,6 +117,7 @@ _ENV_KEYS = {
     "PARLEY_DB_POOL_RECYCLE_S": "db_pool_recycle_s",
     "PARLEY_DB_POOL_TIMEOUT_S": "db_pool_timeout_s",
     "PARLEY_DB_WAIT_S": "db_wait_s",
+    "PARLEY_DB_RETRY_WAIT_S": "db_retry_wait_s",
 }
 # Whole-number settings and the smallest value each accepts.
 _INT_SETTINGS = {
@@ -122,6 +126,7 @@ _INT_SETTINGS = {
     "db_pool_recycle_s": ("PARLEY_DB_POOL_RECYCLE_S", 1),
     "db_pool_timeout_s": ("PARLEY_DB_POOL_TIMEOUT_S", 1),
     "db_wait_s": ("PARLEY_DB_WAIT_S", 0),
+    "db_retry_wait_s": ("PARLEY_DB_RETRY_WAIT_S", 0),
 }
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -76,6 +77,19 @@ def is_disconnect(exc: BaseException) -> bool:
     if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
         return True
     return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)
+
+
+async def await_database(url: str, timeout_s: float | None = None) -> bool:
+    """Wait, without blocking the event loop, until `url` answers or `timeout_s` (default:
+    PARLEY_DB_RETRY_WAIT_S) passes; returns whether it answers."""
+    timeout_s = get_settings().db_retry_wait_s if timeout_s is None else timeout_s
+    try:
+        await asyncio.to_thread(
+            wait_for_database, url, timeout_s, progress=logger.warning, interval_s=0.5
+        )
+    except DatabaseUnavailableError:
+        return False
+    return True
 
 
 def wait_for_database(

@@ -10,7 +10,6 @@ afresh and the turn lost on the next restart (docs/scale-out.md).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -25,6 +24,7 @@ from bot.privacy import mask_card_numbers, mask_phone
 from bot.settings import get_settings
 from bot.storage.db import (
     DatabaseUnavailableError,
+    await_database,
     create_db_engine,
     is_disconnect,
     safe_url,
@@ -33,8 +33,6 @@ from bot.storage.db import (
 
 logger = logging.getLogger(__name__)
 
-# A restarted PostgreSQL takes a moment to accept connections again.
-RETRY_DELAY_S = 1.0
 T = TypeVar("T")
 
 
@@ -89,13 +87,13 @@ class ParleyTrackerStore(SQLTrackerStore):
             if not is_disconnect(exc):
                 raise
             logger.warning(
-                "tracker store: %s for %s failed (%s); retrying once in %.0f s",
+                "tracker store: %s for %s failed (%s); retrying once when the database "
+                "answers (up to PARLEY_DB_RETRY_WAIT_S)",
                 what,
                 mask_phone(sender_id),
                 _reason(exc),
-                RETRY_DELAY_S,
             )
-        await asyncio.sleep(RETRY_DELAY_S)
+        await await_database(self.url)
         try:
             return await operation()
         except Exception as exc:
