@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install model browser console-images run test test-unit test-stories validate lint crossval bench clean
+.PHONY: help install model browser console-images run test test-unit test-stories validate lint crossval bench soak clean
 
 help:
 	@echo "make run       install, train if needed, serve the bot (SQLite under var/)"
@@ -18,6 +18,7 @@ help:
 	@echo "make validate  check the training data (rasa data validate --fail-on-warning)"
 	@echo "make crossval  5-fold NLU cross-validation into reports/nlu/ (a benchmark)"
 	@echo "make bench     benchmarks into reports/"
+	@echo "make soak      long fault and scale-out runs (pytest -m soak): 20 rounds on two Rasa servers, the stock-lock control"
 	@echo "make lint      ruff and mypy"
 	@echo "make browser   install chromium for the console's browser tests (apt, as root)"
 
@@ -74,6 +75,12 @@ test: model browser
 	$(BIN)/pytest
 	$(BIN)/python -m bot.testing.stories
 
+
+# Soak tests: the long versions of the scale-out and fault tests (docs/scale-out.md),
+# excluded from `make test` by pyproject.toml's addopts. Needs PostgreSQL on 5432 and
+# redis-server; starts its own private Redis and PostgreSQL instances for the faults.
+soak: model
+	nice -n 10 $(BIN)/pytest -m soak -s
 
 lint: install
 	$(BIN)/ruff check bot actions tests bench
