@@ -101,10 +101,31 @@ def guard_replies_two_sessions(
     return allowed
 
 
+def validate_action_result_every_time(self: Any, result: dict[str, Any]) -> bool:
+    """Rasa 3.6's own RemoteAction._validate_action_result (bot/runtime/rasa_speedups.py
+    replaces it): `jsonschema.validate`, which re-checks the schema on every call."""
+    from jsonschema import ValidationError, validate
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    try:
+        validate(result, self.action_response_format_spec())
+        return True
+    except ValidationError as e:
+        e.message += (
+            ". Failed to validate Action server response from API, "
+            "make sure your response from the Action endpoint is valid. "
+            f"For more information about the format visit {DOCS_BASE_URL}/custom-actions"
+        )
+        raise e
+
+
 def install(role: str) -> None:
     """Swap the old functions in (the Rasa server; the action server has none)."""
     if role != "rasa":
         return
+    from rasa.core.actions.action import RemoteAction
+
+    RemoteAction._validate_action_result = validate_action_result_every_time  # type: ignore[method-assign]
     import bot.channels.egress
     import bot.channels.rest
     import bot.channels.twilio

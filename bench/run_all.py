@@ -59,6 +59,8 @@ REPORT_DIR = PROJECT_ROOT / "reports" / "bench"
 DEFAULT_LEVELS = (1, 10, 50)
 # Twilio conversations use other debtors than REST ones on the same server.
 TWILIO_OFFSET = 5000
+# The warm-up conversation's debtor, after every level's (at most 4 x 1000 conversations).
+WARMUP_INDEX = 4999
 # The issue's target at 10 concurrent conversations against stock Rasa in the same run.
 TARGET_LEVEL = 10
 TARGET_P95_RATIO = 2.0
@@ -74,7 +76,9 @@ def load_average() -> str:
 
 
 def accounts_needed(levels: Sequence[int]) -> int:
-    return TWILIO_OFFSET + sum(levels) * CONVERSATIONS
+    if sum(levels) * CONVERSATIONS > WARMUP_INDEX:
+        raise SystemExit(f"at most {WARMUP_INDEX // CONVERSATIONS} conversations in all levels")
+    return 2 * TWILIO_OFFSET
 
 
 def lock_store_available() -> str | None:
@@ -111,6 +115,10 @@ def private_redis() -> Iterator[str]:
 
 
 def drive(target: Target, levels: Sequence[int], offset: int, label: str) -> list[dict[str, Any]]:
+    """Each load level in turn, after one warm-up conversation (not counted: the first
+    calls of a fresh server load things lazily)."""
+    warm = bench_phone(offset + WARMUP_INDEX)
+    asyncio.run(run_level(target, 1, lambda _k: warm, conversations=1))
     results = []
     start = offset
     for level in levels:
@@ -242,6 +250,28 @@ def training_times(log_path: Path | None, stock_s: float | None) -> dict[str, An
             components[match.group(3)] = (when - started.pop(match.group(3))).total_seconds()
     result["parley_components_s"] = dict(sorted(components.items(), key=lambda kv: -kv[1]))
     return result
+
+
+def time_core_retrain(workdir: Path) -> dict[str, Any]:
+    """A dialogue-only retrain (`rasa train core`: the policies, not NLU) into a temp dir,
+    timed; models/ is left alone."""
+    out = workdir / "core-model"
+    begin = time.perf_counter()
+    result = subprocess.run(
+        [
+            "nice", "-n", "10", str(Path(sys.executable).with_name("rasa")), "train", "core",
+            "--config", "config.yml", "--domain", "domain.yml", "--stories", "data",
+            "--out", str(out),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )  # fmt: skip
+    elapsed = round(time.perf_counter() - begin, 1)
+    if result.returncode != 0:
+        return {"error": (result.stderr or result.stdout)[-500:]}
+    return {"parley_core_retrain_s": elapsed, "load_average_after": load_average()}
 
 
 # --- report ----------------------------------------------------------------------------
@@ -443,6 +473,8 @@ def write_summary(
         f"- stock `rasa init` (trains the default bot): {training.get('stock_rasa_init_s')} s in this run",
         f"- Parley, last `parley train`: {training.get('parley_total_s', training.get('parley'))} s "
         f"({training.get('parley_log', 'no log')})",
+        f"- Parley, dialogue-only retrain (`rasa train core`) in this run: "
+        f"{training.get('parley_core_retrain_s', training.get('error', 'not timed'))} s",
     ]
     comps = training.get("parley_components_s") or {}
     if comps:
@@ -489,6 +521,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-two-processes", action="store_true")
     parser.add_argument("--skip-profile", action="store_true")
     parser.add_argument("--skip-micro", action="store_true")
+    parser.add_argument(
+        "--skip-retrain", action="store_true", help="do not time a dialogue-only retrain"
+    )
     parser.add_argument(
         "--training-log",
         type=Path,
@@ -546,6 +581,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )  # fmt: skip
         stock_s = report.get("stock_rasa", {}).get("training_s")
         report["training"] = training_times(args.training_log, stock_s)
+        if not args.skip_retrain:
+            log("timing a dialogue-only retrain (rasa train core, into a temp dir)...")
+            report["training"].update(time_core_retrain(workdir))
+            log(f"training: {report['training']}")
     if not args.skip_profile:
         from bench import profile_turn
 

@@ -55,6 +55,11 @@ def bench_phone(n: int) -> str:
 
 
 def newest_model() -> Path:
+    """PARLEY_BENCH_MODEL, or the newest model in models/ (a copy is safer on a machine
+    where someone may retrain while the benchmark runs)."""
+    chosen = os.environ.get("PARLEY_BENCH_MODEL")
+    if chosen:
+        return Path(chosen)
     models = sorted((PROJECT_ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     if not models:
         raise SystemExit("no trained model in models/: run `make model` first")
@@ -242,6 +247,7 @@ def start_parley(
     extra_env: dict[str, str] | None = None,
 ) -> Parley:
     """Import `accounts` debtors and start `processes` copies of `parley serve`."""
+    workdir.mkdir(parents=True, exist_ok=True)
     env = {**parley_env(workdir, database_url, twilio_base), **(extra_env or {})}
     csv = workdir / "accounts.csv"
     accounts_csv(csv, 0, accounts)

@@ -158,32 +158,39 @@ def _sender_of(request: Any) -> str | None:
         return None
 
 
-def _install_request_hook(directory: Path, role: str, prefix: str) -> None:
-    from sanic import Sanic
+def _attach(app: Any, role: str, prefix: str, directory: Path) -> None:
+    """Request and response middleware that open and write each request's record.
 
+    (Middleware, not a wrapper of Sanic.handle_request: Sanic 21.12's TouchUp recompiles
+    that method from its source at start-up, dropping any wrapper.) A context variable set
+    in request middleware stays set for the handler: both run in one task.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     out = directory / f"{role}-{os.getpid()}.jsonl"
-    original = Sanic.handle_request
 
-    @functools.wraps(original)
-    async def handle_request(self: Any, request: Any) -> Any:
-        if not request.path.startswith(prefix) or request.method != "POST":
-            return await original(self, request)
+    async def start(request: Any) -> None:
+        if request.method != "POST" or not request.path.startswith(prefix):
+            return
         turn = _new_turn(request.path)
-        token = _TURN.set(turn)
-        start = time.perf_counter()
-        try:
-            return await original(self, request)
-        finally:
-            turn["sender"] = _sender_of(request)
-            turn["total_ms"] = round((time.perf_counter() - start) * 1000, 3)
-            turn["end"] = time.time()
-            turn.pop("stack", None)
-            _TURN.reset(token)
-            with out.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(turn) + "\n")
+        turn["sender"] = _sender_of(request)
+        request.ctx.parley_profile = (turn, time.perf_counter())
+        _TURN.set(turn)
 
-    Sanic.handle_request = handle_request  # type: ignore[method-assign]
+    async def finish(request: Any, response: Any) -> None:
+        started = getattr(request.ctx, "parley_profile", None)
+        if started is None:
+            return
+        turn, begin = started
+        turn["total_ms"] = round((time.perf_counter() - begin) * 1000, 3)
+        turn["end"] = time.time()
+        turn["status"] = getattr(response, "status", None)
+        turn.pop("stack", None)
+        _TURN.set(None)
+        with out.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(turn) + "\n")
+
+    app.register_middleware(start, "request")
+    app.register_middleware(finish, "response")
 
 
 def install_rasa(directory: Path) -> None:
@@ -245,7 +252,17 @@ def install_rasa(directory: Path) -> None:
     _wrap_sync(bot.channels.twilio, "guard_replies", "egress_guard")
     _wrap_sync(bot.channels.twilio, "verify_signature", "twilio_signature")
     _install_sql_listeners()
-    _install_request_hook(directory, "rasa", "/webhooks/")
+    import rasa.core.run
+
+    original_configure = rasa.core.run.configure_app
+
+    @functools.wraps(original_configure)
+    def configure_app(*args: Any, **kwargs: Any) -> Any:
+        app = original_configure(*args, **kwargs)
+        _attach(app, "rasa", "/webhooks/", directory)
+        return app
+
+    rasa.core.run.configure_app = configure_app
 
 
 def install_actions(directory: Path) -> None:
@@ -270,4 +287,14 @@ def install_actions(directory: Path) -> None:
 
     ActionExecutor.run = run  # type: ignore[method-assign]
     _install_sql_listeners()
-    _install_request_hook(directory, "actions", "/webhook")
+    import rasa_sdk.endpoint
+
+    original_create = rasa_sdk.endpoint.create_app
+
+    @functools.wraps(original_create)
+    def create_app(*args: Any, **kwargs: Any) -> Any:
+        app = original_create(*args, **kwargs)
+        _attach(app, "actions", "/webhook", directory)
+        return app
+
+    rasa_sdk.endpoint.create_app = create_app
