@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ import yaml
 from bot.serve import runtime_endpoints
 from bot.settings import PROJECT_ROOT
 from tests.e2e.conftest import BALANCE, DOB, MODEL, PRODUCTION_SETTINGS, phone
-from tests.services import free_port
+from tests.services import PrivateRedis, free_port
 
 TOKENS = {
     "RASA_AUTH_TOKEN": "cluster-rasa-token-0123456789abcdef",
@@ -36,6 +37,7 @@ TOKENS = {
     "PARLEY_CONSOLE_SECRET": "cluster-console-secret-0123456789ab",
 }
 READY_TIMEOUT_S = 600
+PUBLIC_BASE_URL = "http://127.0.0.1:5005"
 
 
 @dataclass
@@ -89,11 +91,34 @@ class Node:
     def output(self) -> str:
         return "\n".join(line for child in self.children for line in child.output[-60:])
 
+    def twilio(self, form: dict[str, str]) -> tuple[int, str]:
+        """A signed Twilio webhook (signed for PUBLIC_BASE_URL, as Twilio would)."""
+        from twilio.request_validator import RequestValidator
+
+        from tests.e2e.conftest import TWILIO_TOKEN
+
+        path = "/webhooks/twilio/webhook"
+        signature = RequestValidator(TWILIO_TOKEN).compute_signature(PUBLIC_BASE_URL + path, form)
+        request = urllib.request.Request(
+            self.rasa_url + path,
+            data=urllib.parse.urlencode(form).encode(),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": signature,
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=180) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
 
 @dataclass
 class Cluster:
     nodes: list[Node]
     env: dict[str, str]
+    redis: PrivateRedis | None = None
 
     def parley(self, *args: str) -> Any:
         result = subprocess.run(
@@ -117,7 +142,7 @@ def cluster_env(workdir: Path, database_url: str, redis_url: str) -> dict[str, s
         **TOKENS,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
-        "PUBLIC_BASE_URL": "http://127.0.0.1:5005",
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         "PARLEY_SECRETS_DIR": str(workdir / "secrets"),
         "PYTHONUNBUFFERED": "1",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",

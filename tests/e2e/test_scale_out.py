@@ -9,14 +9,19 @@ stock RedisLockStore, which must show the race.
 
 from __future__ import annotations
 
+import threading
+import time
+import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from bot.channels.twilio import TRY_AGAIN_REPLY
 from tests.e2e.cluster import (
     Cluster,
     cluster_env,
@@ -25,7 +30,7 @@ from tests.e2e.cluster import (
     user_and_bot_turns,
 )
 from tests.e2e.conftest import MODEL, phone
-from tests.services import fresh_shared_database, private_redis
+from tests.services import fresh_shared_database, private_postgres, private_redis
 
 pytestmark = pytest.mark.e2e
 
@@ -108,6 +113,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         with running_cluster(
             workdir, database_url, redis_server.url, redis_server.port, lock="parley"
         ) as running:
+            running.redis = redis_server
             yield running
 
 
@@ -139,6 +145,42 @@ def test_an_agreement_confirmed_on_both_servers_is_stored_once(cluster: Cluster)
         assert all(bot for _, bot in turns)
 
 
+def test_redis_gone_refuses_turns_loudly_and_loses_nothing(cluster: Cluster) -> None:
+    """No lock, no turn: the REST client gets an empty answer, a Twilio sender the
+    try-again reply (and Twilio's redelivery of that MessageSid is processed later); the
+    Rasa log says why, nothing of the refused turns is stored, and turns go through again
+    as soon as Redis is back, without restarting anything."""
+    assert cluster.redis is not None
+    sender = phone(5)
+    form = {
+        "MessageSid": "SMlockgone0000000000000000000001", "AccountSid": "ACe2e",
+        "From": sender, "To": "+15005550006", "Body": "hi who is this", "NumMedia": "0",
+    }  # fmt: skip
+    cluster.redis.stop()
+    try:
+        rest = cluster.nodes[0].chat(sender, "hello there")
+        status, twiml = cluster.nodes[1].twilio(form)
+    finally:
+        cluster.redis.start()
+    assert rest == []
+    assert status == 200 and twiml_messages(twiml) == [TRY_AGAIN_REPLY]
+    for node in cluster.nodes:
+        logged = [line for line in node.children[1].output if "lock store unreachable" in line]
+        assert logged and "was NOT processed" in logged[-1], node.output()
+        assert f"Redis at redis://127.0.0.1:{cluster.redis.port}/0" in logged[-1]
+        assert sender not in logged[-1]  # the number is masked
+    tracker = cluster.nodes[0].tracker(sender)
+    assert [e for e in tracker["events"] if e["event"] == "user"] == []
+    # Redis is back: the redelivery is processed, and the REST sender is answered.
+    status, twiml = cluster.nodes[0].twilio(form)
+    assert status == 200 and twiml_messages(twiml) not in ([], [TRY_AGAIN_REPLY])
+    assert cluster.nodes[1].chat(sender, "hello there")
+
+
+def twiml_messages(twiml: str) -> list[str]:
+    return [(m.text or "") for m in ET.fromstring(twiml).iter("Message")]
+
+
 @pytest.mark.soak
 def test_soak_twenty_rounds_in_a_row(cluster: Cluster) -> None:
     for n in range(20):
@@ -168,3 +210,44 @@ def test_soak_control_stock_lock_store_shows_the_race(tmp_path: Path) -> None:
             if problems:
                 break
         assert any(seen), f"the stock lock store showed no race in {len(seen)} rounds"
+
+
+@pytest.mark.soak
+def test_soak_postgres_restarted_during_traffic(tmp_path: Path) -> None:
+    """Four debtors negotiate across both servers while PostgreSQL restarts twice: every
+    turn is answered (a cut read, write or action waits and runs once more), each agreement
+    is whole and stored once."""
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run `make test` (it trains first)")
+    with private_redis() as redis_server, private_postgres() as pg:
+        import_accounts(cluster_env(tmp_path, pg.url, redis_server.url), tmp_path, 8)
+        with running_cluster(tmp_path, pg.url, redis_server.url, redis_server.port) as running:
+            senders = [phone(n) for n in range(4)]
+
+            def negotiate(sender: str) -> list[tuple[str, list[str]]]:
+                said = []
+                for step, text in enumerate((*AGREEMENT_SCRIPT, "yes")):
+                    said.append((text, running.nodes[step % 2].chat(sender, text)))
+                    time.sleep(0.5)
+                return said
+
+            restarts = [threading.Timer(delay, pg.restart) for delay in (2.0, 9.0)]
+            for timer in restarts:
+                timer.start()
+            with ThreadPoolExecutor(max_workers=len(senders)) as pool:
+                transcripts = dict(zip(senders, pool.map(negotiate, senders), strict=True))
+            for timer in restarts:
+                timer.join()
+            unanswered = [(s, t) for s, said in transcripts.items() for t, r in said if not r]
+            assert unanswered == [], running.nodes[0].output()
+            agreements = [a for a in running.agreements() if a["status"] == "active"]
+            assert sorted(a["account_ref"] for a in agreements) == [
+                f"LOCK-{n:02d}" for n in range(4)
+            ]
+            for agreement in agreements:
+                amounts = [Decimal(p["amount"]) for p in agreement["schedule"]]
+                assert amounts and sum(amounts) == Decimal(agreement["total"])
+            for sender in senders:
+                turns = user_and_bot_turns(running.nodes[0].tracker(sender))
+                assert [text for text, _ in turns] == [*AGREEMENT_SCRIPT, "yes"]
+                assert all(bot for _, bot in turns)
