@@ -324,6 +324,29 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from bot.security import production_problems, require_shared_secrets
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    if args.processes is not None and args.processes < 1:
+        raise CommandError("--processes must be at least 1")
+    if settings.is_production:
+        problems = production_problems(settings)
+        if problems:
+            raise CommandError(
+                "production settings missing or still placeholders: " + "; ".join(problems)
+            )
+    require_shared_secrets(settings, args.processes)
+    several = (args.processes or (2 if settings.redis_url else 1)) > 1
+    print(
+        f"Settings are complete for {settings.env}"
+        + (" with several processes (shared secrets set)" if several else " (one process)")
+        + "."
+    )
+    return 0
+
+
 # --- console users and transcripts ---------------------------------------------
 
 
@@ -495,6 +518,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--exit-when-idle", action="store_true", help="stop once nothing is due (batch runs)"
     )
     p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser(
+        "check",
+        help="check the settings before starting (production values; shared secrets when "
+        "several processes run)",
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        help="how many Rasa/action/console processes share this deployment "
+        "(default: several when REDIS_URL is set, else one)",
+    )
+    p.set_defaults(func=cmd_check)
 
     users = sub.add_parser("users", help="console accounts")
     users_sub = users.add_subparsers(dest="users_command", metavar="ACTION")

@@ -157,7 +157,14 @@ def test_workers_stop_gracefully_and_the_console_finds_rasa() -> None:
     console = container(find("Deployment", "parley-console"))
     rasa_url = {e["name"]: e.get("value") for e in console["env"]}["PARLEY_RASA_URL"]
     assert rasa_url == "http://parley-rasa:5005"  # release `parley` of chart `rasa`
-    assert container(find("Job", "parley-migrate"))["command"] == ["parley", "db", "upgrade"]
+    migrate = container(find("Job", "parley-migrate"))
+    assert migrate["command"][-1] == "parley check --processes 2 && parley db upgrade"
+    shared = {variable for _, variable in SHARED_SECRETS}
+    assert shared <= env_names(migrate["env"])  # what `parley check` looks at
+    assert (
+        "ExecStartPre=/srv/parley/.venv/bin/parley check --processes 2"
+        in (DEPLOY / "systemd" / "parley-migrate.service").read_text()
+    )
 
 
 @pytest.fixture

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from bot.security import require_shared_secrets, shared_secret_problems
@@ -40,3 +44,25 @@ def test_redis_means_several_processes() -> None:
     env |= SHARED
     assert shared_secret_problems(load_settings(env), None, env) == []
     require_shared_secrets(load_settings(env), 4, env)
+
+
+def parley(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("PARLEY_", "RASA_", "REDIS"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "check", *args],
+        capture_output=True,
+        text=True,
+        env={**base, "PARLEY_ENV": "development", **env},
+        timeout=120,
+    )
+
+
+def test_parley_check_refuses_several_processes_without_shared_secrets() -> None:
+    refused = parley({}, "--processes", "3")
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "3 processes share this deployment" in refused.stderr
+    assert "PARLEY_CONSOLE_SECRET (not set)" in refused.stderr
+    assert parley({}).returncode == 0  # one process may generate its own
+    accepted = parley(SHARED, "--processes", "3")
+    assert accepted.returncode == 0, accepted.stderr
+    assert "several processes (shared secrets set)" in accepted.stdout
