@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install model browser console-images run test test-unit test-stories validate lint crossval bench clean trainer-check
+.PHONY: help install model browser console-images run test test-unit test-stories validate lint crossval bench soak clean trainer-check
 
 help:
 	@echo "make run       install, train if needed, serve the bot (SQLite under var/)"
@@ -19,6 +19,7 @@ help:
 	@echo "make trainer-check  a trainer's YAML-only change in a throwaway copy: retrain, converse, test stories"
 	@echo "make crossval  5-fold NLU cross-validation into reports/nlu/ (a benchmark)"
 	@echo "make bench     benchmarks into reports/"
+	@echo "make soak      long fault and scale-out runs (pytest -m soak): 20 rounds on two Rasa servers, the stock-lock control"
 	@echo "make lint      ruff and mypy"
 	@echo "make browser   install chromium for the console's browser tests (apt, as root)"
 
@@ -81,6 +82,12 @@ test: model browser
 # conversation shows the new turn, an unsafe rule blocked, and every test story passing.
 trainer-check: model
 	$(BIN)/python -m bot.testing.trainer_check
+
+# Soak tests: the long versions of the scale-out and fault tests (docs/scale-out.md),
+# excluded from `make test` by pyproject.toml's addopts. Needs PostgreSQL on 5432 and
+# redis-server; starts its own private Redis and PostgreSQL instances for the faults.
+soak: model
+	nice -n 10 $(BIN)/pytest -m soak -s
 
 lint: install
 	$(BIN)/ruff check bot actions tests bench

@@ -1,32 +1,38 @@
-"""Benchmarks: speed and memory of the parts that run per message or per batch.
+"""`make bench`: Parley against a stock `rasa init` bot, in one run, into reports/bench/.
 
-`make bench` writes reports/bench/summary.md and reports/bench/results.json:
+1. the stock bot: `rasa init --no-prompt` in a temp dir (its training time), `rasa run
+   --enable-api` (start-up time, memory), REST load at each concurrency;
+2. Parley (`parley serve`, production mode, fake Twilio API) on a private SQLite file and
+   on a private PostgreSQL database (created on 127.0.0.1:5432, dropped after): start-up
+   time, memory of each child, REST and signed Twilio load at each concurrency; two
+   processes sharing the database and a private Redis when the Redis lock store exists;
+3. the turn profile (bench/profile_turn.py: where a turn's time goes, before and after
+   the fixes), the micro-benchmarks (bench/micro.py) and the last training time;
+4. reports/bench/{load,startup_memory,training,micro,results}.json, summary.md and
+   latency.png.
 
-* quote       - `bot.negotiation.build_quote` over random balances and finances
-* csv_import  - parsing and importing a generated CSV of accounts into a fresh SQLite file,
-                then importing it again (the idempotent path)
-* nlu_parse   - parsing texting-style messages with the trained model (skipped with a
-                printed reason when models/ holds no current model: run `make model`)
+Each client holds 4 conversations of 5 messages (bench/load.py). Timings on a shared
+2-core machine are noisy: the load average is recorded with each figure; compare figures
+of one run only.
 
-Timings on a shared 2-core machine are noisy: compare runs on the same machine only.
+    python -m bench.run_all [--levels 1 10 50] [--skip-postgres] [--skip-profile] ...
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import contextlib
 import os
 import platform
-import random
-import resource
-import statistics
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from datetime import date, datetime, timezone
-from decimal import Decimal
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,242 +40,573 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
+from bench.load import CONVERSATIONS, Target, run_level  # noqa: E402
+from bench.servers import (  # noqa: E402
+    TWILIO_TOKEN,
+    bench_phone,
+    free_port,
+    log,
+    newest_model,
+    postgres_database,
+    start_parley,
+    start_stock_rasa,
+    train_stock_bot,
+)
+from bench.stats import markdown_table, ratio, write_json  # noqa: E402
 from bot.settings import PROJECT_ROOT  # noqa: E402
 
 REPORT_DIR = PROJECT_ROOT / "reports" / "bench"
+DEFAULT_LEVELS = (1, 10, 50)
+# Twilio conversations use other debtors than REST ones on the same server.
+TWILIO_OFFSET = 5000
+# The warm-up conversation's debtor, after every level's (at most 4 x 1000 conversations).
+WARMUP_INDEX = 4999
+# The issue's target at 10 concurrent conversations against stock Rasa in the same run.
+TARGET_LEVEL = 10
+TARGET_P95_RATIO = 2.0
+TARGET_THROUGHPUT_RATIO = 0.5
+_TRAINED = re.compile(r"Trained (\S+) in (\d+) s")
+_COMPONENT = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) .*(Starting to train|Finished training) component '(\w+)'"
+)
 
 
-def log(message: str) -> None:
-    print(f"[bench] {message}", flush=True)
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def peak_rss_mb() -> float:
-    # ru_maxrss is in kilobytes on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def accounts_needed(levels: Sequence[int]) -> int:
+    if sum(levels) * CONVERSATIONS > WARMUP_INDEX:
+        raise SystemExit(f"at most {WARMUP_INDEX // CONVERSATIONS} conversations in all levels")
+    return 2 * TWILIO_OFFSET
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
+def lock_store_available() -> str | None:
+    """The Redis lock store's module, when it has landed and `parley serve` uses it."""
+    serve = (PROJECT_ROOT / "bot" / "serve.py").read_text(encoding="utf-8")
+    for candidate in (
+        "bot/runtime/lock_store.py",
+        "bot/storage/lock_store.py",
+        "bot/lock_store.py",
+    ):
+        if (PROJECT_ROOT / candidate).exists() and "REDIS_URL" in serve.upper():
+            return candidate
+    return None
 
 
-def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
-    ms = [s * 1000 for s in seconds]
-    return {
-        "count": len(ms),
-        "mean_ms": round(statistics.fmean(ms), 3),
-        "p50_ms": round(percentile(ms, 0.50), 3),
-        "p95_ms": round(percentile(ms, 0.95), 3),
-        "max_ms": round(max(ms), 3),
-    }
+@contextlib.contextmanager
+def private_redis() -> Iterator[str]:
+    """A redis-server of our own on a free port (never the shared 6379)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(0.5)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
-def timed(calls: Sequence[Callable[[], Any]]) -> list[float]:
-    durations = []
-    for call in calls:
-        start = time.perf_counter()
-        call()
-        durations.append(time.perf_counter() - start)
-    return durations
+def drive(target: Target, levels: Sequence[int], offset: int, label: str) -> list[dict[str, Any]]:
+    """Each load level in turn, after one warm-up conversation (not counted: the first
+    calls of a fresh server load things lazily)."""
+    warm = bench_phone(offset + WARMUP_INDEX)
+    asyncio.run(run_level(target, 1, lambda _k: warm, conversations=1))
+    results = []
+    start = offset
+    for level in levels:
 
+        def senders(k: int, first: int = start) -> str:
+            return bench_phone(first + k)
 
-# --- quote ---------------------------------------------------------------------------
-
-
-def bench_quote(count: int, seed: int) -> dict[str, Any]:
-    from bot.negotiation.affordability import Finances
-    from bot.negotiation.offers import build_quote
-    from bot.negotiation.policy import load_policy
-
-    policy = load_policy()
-    rng = random.Random(seed)
-    today = date(2026, 11, 28)
-    cases = []
-    for _ in range(count):
-        balance = Decimal(rng.randint(5_000, 1_500_000)) / 100
-        income = Decimal(rng.randint(500, 6_000))
-        expenses = Decimal(rng.randint(300, int(income)))
-        cases.append((balance, Finances(income, expenses), rng.random() < 0.2))
-    offered = 0
-
-    def one(case: tuple[Decimal, Any, bool]) -> Callable[[], Any]:
-        def call() -> None:
-            nonlocal offered
-            quote = build_quote(case[0], case[1], policy, today, temporary_hardship=case[2])
-            offered += len(quote.options)
-
-        return call
-
-    durations = timed([one(case) for case in cases])
-    return {**latency_summary(durations), "options_offered": offered}
-
-
-# --- csv import ----------------------------------------------------------------------
-
-ZONES = ("America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London")
-
-
-def write_csv(path: Path, rows: int, seed: int) -> None:
-    rng = random.Random(seed)
-    with path.open("w", encoding="utf-8") as out:
-        out.write(
-            "account_ref,name,phone,balance,currency,timezone,dob,channel,creditor,due_date\n"
+        begin_load = load_average()
+        result = asyncio.run(run_level(target, level, senders))
+        result["load_average_before"] = begin_load
+        result["load_average_after"] = load_average()
+        log(
+            f"{label} c={level}: p50 {result.get('p50_ms')} ms, p95 {result.get('p95_ms')} ms, "
+            f"{result['throughput_msg_s']} msg/s, errors {result['errors']}, "
+            f"unanswered {result['unanswered']} (load {result['load_average_after']})"
         )
-        for n in range(rows):
-            phone = f"+1202555{n % 10000:04d}" if n < 10000 else f"+1415555{n % 10000:04d}"
-            out.write(
-                f"BENCH-{n:06d},Debtor {n},{phone},{rng.randint(1000, 900000) / 100:.2f},USD,"
-                f"{rng.choice(ZONES)},19{rng.randint(50, 99)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)},"
-                f"{rng.choice(('sms', 'whatsapp'))},Northwind Clinic,2026-10-01\n"
+        results.append(result)
+        start += level * CONVERSATIONS
+    return results
+
+
+def bench_stock(workdir: Path, levels: Sequence[int], reuse: Path | None) -> dict[str, Any]:
+    directory = reuse or workdir / "stock-rasa"
+    trained_s = None
+    if reuse is None or not list((directory / "models").glob("*.tar.gz")):
+        log(f"stock rasa: rasa init --no-prompt in {directory} (trains the default bot)...")
+        trained_s = train_stock_bot(directory)
+        log(f"stock rasa: trained in {trained_s} s")
+    stock = start_stock_rasa(directory)
+    log(f"stock rasa: ready in {stock.startup_s} s on {stock.url}")
+    try:
+        idle = stock.memory()
+        rest = drive(Target([stock.url], "rest"), levels, 0, "stock rasa REST")
+        loaded = stock.memory()
+    finally:
+        stock.stop()
+    return {
+        "training_s": trained_s,
+        "startup_s": stock.startup_s,
+        "rss_mb_idle": idle,
+        "rss_mb_after_load": loaded,
+        "rest": rest,
+    }
+
+
+def bench_parley(
+    label: str,
+    workdir: Path,
+    database_url: str,
+    levels: Sequence[int],
+    *,
+    processes: int = 1,
+    redis_url: str | None = None,
+    twilio: bool = True,
+    extra_env: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    from tests.fakes.twilio_api import FakeTwilioApi
+
+    env = dict(extra_env or {})
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    with FakeTwilioApi() as fake:
+        log(f"{label}: importing accounts and starting {processes} parley serve...")
+        bot = start_parley(
+            workdir / label,
+            database_url,
+            fake.base_url,
+            model=newest_model(),
+            accounts=accounts_needed(levels),
+            processes=processes,
+            extra_env=env,
+        )
+        log(f"{label}: ready in {bot.startup_s} s")
+        try:
+            idle = bot.memory()
+            rest = drive(
+                Target(bot.rasa_urls, "rest", rest_token=bot.rest_token), levels, 0, f"{label} REST"
             )
-
-
-def bench_csv_import(rows: int, seed: int) -> dict[str, Any]:
-    from bot.accounts.csv_import import read_accounts_file
-    from bot.storage import AccountRepository
-    from bot.storage.db import Database
-
-    with tempfile.TemporaryDirectory(prefix="parley-bench-") as tmp:
-        csv_path = Path(tmp) / "accounts.csv"
-        write_csv(csv_path, rows, seed)
-        database = Database(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
-        database.migrate()
-        today = datetime.now(timezone.utc).date()
-
-        start = time.perf_counter()
-        parsed = read_accounts_file(csv_path, today)
-        parse_s = time.perf_counter() - start
-
-        start = time.perf_counter()
-        with database.session() as session:
-            first = AccountRepository(session).upsert_many(parsed, actor="bench")
-        first_s = time.perf_counter() - start
-
-        start = time.perf_counter()
-        with database.session() as session:
-            again = AccountRepository(session).upsert_many(parsed, actor="bench")
-        again_s = time.perf_counter() - start
-        database.dispose()
+            sms = (
+                drive(
+                    Target(
+                        bot.rasa_urls,
+                        "twilio",
+                        twilio_token=TWILIO_TOKEN,
+                        public_urls=bot.public_base_urls,
+                    ),
+                    levels,
+                    TWILIO_OFFSET,
+                    f"{label} Twilio",
+                )
+                if twilio
+                else []
+            )
+            loaded = bot.memory()
+        finally:
+            bot.stop()
     return {
-        "rows": rows,
-        "parse_s": round(parse_s, 3),
-        "first_import_s": round(first_s, 3),
-        "reimport_s": round(again_s, 3),
-        "rows_per_s_first_import": round(rows / (parse_s + first_s)),
-        "created": first.created,
-        "unchanged_on_reimport": again.unchanged,
+        "processes": processes,
+        "database": "PostgreSQL" if database_url.startswith("postgresql") else "SQLite",
+        "startup_s": bot.startup_s,
+        "rss_mb_idle": idle,
+        "rss_mb_after_load": loaded,
+        "rest": rest,
+        "twilio": sms,
     }
 
 
-# --- nlu parse -----------------------------------------------------------------------
-
-MESSAGES = [
-    "hi who is this",
-    "i lost my job last month and i'm really scared",
-    "can i pay 50 a month starting after payday",
-    "YES",
-    "no way im not paying that 😡",
-    "my dob is 03/04/1985",
-    "can u do fifty every 2 weeks pls",
-    "i already paid this in march",
-    "stop texting me",
-    "is this a scam?",
-    "what happens if i dont pay",
-    "1.2k is all i make",
-    "ok",
-    "🙂",
-    "",
-]
-
-
-def bench_nlu_parse(rounds: int) -> dict[str, Any]:
-    from bot.training import MODEL_PATH, model_is_current
-
-    if not MODEL_PATH.exists() or not model_is_current():
-        return {"skipped": f"no current model at {MODEL_PATH} (run `make model` first)"}
-    from rasa.core.agent import Agent
-
-    rss_before = peak_rss_mb()
-    start = time.perf_counter()
-    agent = Agent.load(str(MODEL_PATH))
-    load_s = time.perf_counter() - start
-    rss_loaded = peak_rss_mb()
-    long_text = ("i lost my job and the rent went up and " * 130)[:5000]
-    texts = MESSAGES * rounds + [long_text] * max(1, rounds // 2)
-
-    async def run() -> list[float]:
-        await agent.parse_message("warm up")
-        durations = []
-        for text in texts:
-            begin = time.perf_counter()
-            await agent.parse_message(text)
-            durations.append(time.perf_counter() - begin)
-        return durations
-
-    durations = asyncio.run(run())
-    return {
-        **latency_summary(durations),
-        "model_load_s": round(load_s, 2),
-        "rss_before_load_mb": round(rss_before),
-        "rss_after_load_mb": round(rss_loaded),
-        "peak_rss_mb": round(peak_rss_mb()),
-    }
+def training_times(log_path: Path | None, stock_s: float | None) -> dict[str, Any]:
+    """Parley's last training (from its log: `parley train` prints 'Trained ... in N s')
+    and per-component times from Rasa's hook lines; the stock bot's from this run."""
+    result: dict[str, Any] = {"stock_rasa_init_s": stock_s}
+    if log_path is None or not log_path.exists():
+        result["parley"] = "no training log given (--training-log PATH of a `parley train` run)"
+        return result
+    text = log_path.read_text(encoding="utf-8", errors="replace")
+    trained = _TRAINED.findall(text)
+    result["parley_total_s"] = int(trained[-1][1]) if trained else None
+    result["parley_log"] = str(log_path)
+    started: dict[str, datetime] = {}
+    components: dict[str, float] = {}
+    for line in text.replace("\r", "\n").splitlines():
+        match = _COMPONENT.match(line)
+        if not match:
+            continue
+        when = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S")
+        if match.group(2).startswith("Starting"):
+            started[match.group(3)] = when
+        elif match.group(3) in started:
+            components[match.group(3)] = (when - started.pop(match.group(3))).total_seconds()
+    result["parley_components_s"] = dict(sorted(components.items(), key=lambda kv: -kv[1]))
+    return result
 
 
-# --- report --------------------------------------------------------------------------
+def time_core_retrain(workdir: Path) -> dict[str, Any]:
+    """A dialogue-only retrain (`rasa train core`: the policies, not NLU) into a temp dir,
+    timed; models/ is left alone."""
+    out = workdir / "core-model"
+    begin = time.perf_counter()
+    result = subprocess.run(
+        [
+            "nice", "-n", "10", str(Path(sys.executable).with_name("rasa")), "train", "core",
+            "--config", "config.yml", "--domain", "domain.yml", "--stories", "data",
+            "--out", str(out),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )  # fmt: skip
+    elapsed = round(time.perf_counter() - begin, 1)
+    if result.returncode != 0:
+        return {"error": (result.stderr or result.stdout)[-500:]}
+    return {"parley_core_retrain_s": elapsed, "load_average_after": load_average()}
 
 
-def write_report(results: dict[str, Any]) -> Path:
-    REPORT_DIR.mkdir(parents=True, exist_ok=True)
-    (REPORT_DIR / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    lines = [
-        "# Parley benchmarks",
-        "",
-        f"Run {results['run_at']} on {results['machine']} (Python {results['python']}, "
-        f"{results['cpus']} CPUs). Timings are noisy on a shared machine.",
-        "",
-    ]
-    for name, data in results["benchmarks"].items():
-        lines += [f"## {name}", "", "| measure | value |", "|---|---|"]
-        lines += [f"| {key} | {value} |" for key, value in data.items()]
-        lines.append("")
-    path = REPORT_DIR / "summary.md"
-    path.write_text("\n".join(lines))
+# --- report ----------------------------------------------------------------------------
+
+
+def _level(results: Sequence[dict[str, Any]], level: int) -> dict[str, Any]:
+    return next((r for r in results if r.get("concurrency") == level), {})
+
+
+def comparison_rows(report: dict[str, Any], levels: Sequence[int]) -> list[list[Any]]:
+    stock = report.get("stock_rasa", {}).get("rest", [])
+    rows: list[list[Any]] = []
+    for name, run in report.get("parley", {}).items():
+        for channel in ("rest", "twilio"):
+            for level in levels:
+                figures = _level(run.get(channel, []), level)
+                if not figures:
+                    continue
+                base = _level(stock, level)
+                rows.append(
+                    [
+                        name,
+                        "REST" if channel == "rest" else "Twilio",
+                        level,
+                        figures.get("p50_ms"),
+                        figures.get("p95_ms"),
+                        figures.get("p99_ms"),
+                        figures.get("throughput_msg_s"),
+                        figures.get("errors"),
+                        ratio(figures.get("p95_ms"), base.get("p95_ms"))
+                        if channel == "rest"
+                        else None,
+                        ratio(figures.get("throughput_msg_s"), base.get("throughput_msg_s"))
+                        if channel == "rest"
+                        else None,
+                        figures.get("load_average_after"),
+                    ]
+                )
+    for level in levels:
+        base = _level(stock, level)
+        if base:
+            rows.append(
+                [
+                    "stock rasa init",
+                    "REST",
+                    level,
+                    base.get("p50_ms"),
+                    base.get("p95_ms"),
+                    base.get("p99_ms"),
+                    base.get("throughput_msg_s"),
+                    base.get("errors"),
+                    1.0,
+                    1.0,
+                    base.get("load_average_after"),
+                ]
+            )
+    return rows
+
+
+def verdict(report: dict[str, Any]) -> list[str]:
+    stock = _level(report.get("stock_rasa", {}).get("rest", []), TARGET_LEVEL)
+    lines = []
+    for name, run in report.get("parley", {}).items():
+        mine = _level(run.get("rest", []), TARGET_LEVEL)
+        if not mine or not stock:
+            continue
+        p95 = ratio(mine.get("p95_ms"), stock.get("p95_ms"))
+        tput = ratio(mine.get("throughput_msg_s"), stock.get("throughput_msg_s"))
+        ok = p95 is not None and tput is not None
+        met = ok and p95 <= TARGET_P95_RATIO and tput >= TARGET_THROUGHPUT_RATIO  # type: ignore[operator]
+        lines.append(
+            f"- **{name}**, {TARGET_LEVEL} concurrent conversations over REST: p95 "
+            f"{mine.get('p95_ms')} ms against {stock.get('p95_ms')} ms (**{p95}x**, target "
+            f"<= {TARGET_P95_RATIO}x), throughput {mine.get('throughput_msg_s')} against "
+            f"{stock.get('throughput_msg_s')} msg/s (**{tput}x**, target >= "
+            f"{TARGET_THROUGHPUT_RATIO}x): {'met' if met else 'NOT met'}."
+        )
+    return lines
+
+
+def plot(report: dict[str, Any], levels: Sequence[int], path: Path) -> Path | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    series: list[tuple[str, list[dict[str, Any]]]] = []
+    stock = report.get("stock_rasa", {}).get("rest", [])
+    if stock:
+        series.append(("stock rasa init (REST)", stock))
+    for name, run in report.get("parley", {}).items():
+        series.append((f"{name} (REST)", run.get("rest", [])))
+        if run.get("twilio"):
+            series.append((f"{name} (Twilio)", run["twilio"]))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
+    for label, results in series:
+        xs = [r["concurrency"] for r in results if "p95_ms" in r]
+        left.plot(xs, [r["p95_ms"] for r in results if "p95_ms" in r], marker="o", label=label)
+        right.plot(
+            xs, [r["throughput_msg_s"] for r in results if "p95_ms" in r], marker="o", label=label
+        )
+    for axis, title, unit in (
+        (left, "Turn latency p95", "ms"),
+        (right, "Throughput", "messages / s"),
+    ):
+        axis.set_xscale("log")
+        axis.set_xticks(list(levels))
+        axis.set_xticklabels([str(x) for x in levels])
+        axis.set_xlabel("concurrent conversations")
+        axis.set_ylabel(unit)
+        axis.set_title(title)
+        axis.grid(True, alpha=0.3)
+    left.legend(fontsize=7)
+    fig.suptitle(
+        f"Parley vs stock Rasa, {report['run_at']} (load average {report['load_average_start']})"
+    )
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
     return path
 
 
+def memory_rows(report: dict[str, Any]) -> list[list[Any]]:
+    rows = []
+    stock = report.get("stock_rasa")
+    if stock:
+        rows += [
+            ["stock rasa init", k, v, stock["rss_mb_after_load"].get(k)]
+            for k, v in stock["rss_mb_idle"].items()
+        ]
+    for name, run in report.get("parley", {}).items():
+        rows += [
+            [name, k, v, run["rss_mb_after_load"].get(k)] for k, v in run["rss_mb_idle"].items()
+        ]
+    return rows
+
+
+def write_summary(
+    report: dict[str, Any], levels: Sequence[int], png: Path | None, directory: Path = REPORT_DIR
+) -> Path:
+    lines = [
+        "# Parley benchmarks",
+        "",
+        f"Run {report['run_at']} on {report['machine']} ({report['cpus']} CPUs, shared with "
+        f"other engineers). Load average at the start {report['load_average_start']}, at the "
+        f"end {report['load_average_end']}; each row gives the load average after it. Compare "
+        "figures of this run only. Each client holds 4 conversations of 5 messages "
+        "(`bench/load.py`); the stock bot is `rasa init --no-prompt`, trained in this run.",
+        "",
+        "## Target (issue 15)",
+        "",
+        *(verdict(report) or ["- not measured in this run"]),
+        "",
+        "## Turn latency and throughput",
+        "",
+        markdown_table(
+            [
+                "server",
+                "channel",
+                "concurrent",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "msg/s",
+                "errors",
+                "p95 vs Rasa",
+                "msg/s vs Rasa",
+                "load avg",
+            ],
+            comparison_rows(report, levels),
+        ),
+        "",
+    ]
+    if png is not None:
+        lines += [f"![p95 latency and throughput]({png.name})", ""]
+    for note in report.get("notes", []):
+        lines.append(f"- {note}")
+    if report.get("notes"):
+        lines.append("")
+    startup = [["stock rasa init", report.get("stock_rasa", {}).get("startup_s")]]
+    startup += [[name, run["startup_s"]] for name, run in report.get("parley", {}).items()]
+    lines += [
+        "## Start-up time to ready (s)",
+        "",
+        markdown_table(["server", "seconds (per process)"], startup),
+        "",
+        "## Resident memory (MB, each process)",
+        "",
+        markdown_table(["server", "process", "idle", "after the load"], memory_rows(report)),
+        "",
+    ]
+    training = report.get("training", {})
+    lines += [
+        "## Training",
+        "",
+        f"- stock `rasa init` (trains the default bot): {training.get('stock_rasa_init_s')} s in this run",
+        f"- Parley, last `parley train`: {training.get('parley_total_s', training.get('parley'))} s "
+        f"({training.get('parley_log', 'no log')})",
+        f"- Parley, dialogue-only retrain (`rasa train core`) in this run: "
+        f"{training.get('parley_core_retrain_s', training.get('error', 'not timed'))} s",
+    ]
+    comps = training.get("parley_components_s") or {}
+    if comps:
+        lines.append(
+            "- slowest components: "
+            + ", ".join(f"{k} {v:.0f} s" for k, v in list(comps.items())[:6])
+        )
+    lines.append("")
+    profile = directory / "turn_profile.md"
+    if profile.exists():
+        lines += [
+            "## Where a turn's time goes",
+            "",
+            "See [turn_profile.md](turn_profile.md) (one conversation at a time, profiling mode).",
+            "",
+        ]
+    micro = report.get("micro") or {}
+    if micro:
+        lines += ["## Micro-benchmarks (in process)", ""]
+        for name, data in micro.items():
+            lines += [
+                f"### {name}",
+                "",
+                markdown_table(["measure", "value"], list(data.items())),
+                "",
+            ]
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "summary.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# --- main ------------------------------------------------------------------------------
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Parley benchmarks into reports/bench/")
-    parser.add_argument("--quotes", type=int, default=2000, help="random quotes to build")
-    parser.add_argument("--rows", type=int, default=5000, help="accounts in the generated CSV")
-    parser.add_argument("--rounds", type=int, default=20, help="passes over the NLU messages")
-    parser.add_argument("--seed", type=int, default=7)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--levels", type=int, nargs="+", default=list(DEFAULT_LEVELS))
+    parser.add_argument("--skip-stock", action="store_true")
+    parser.add_argument("--stock-dir", type=Path, help="reuse a trained `rasa init` directory")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-twilio", action="store_true")
+    parser.add_argument("--skip-two-processes", action="store_true")
+    parser.add_argument("--skip-profile", action="store_true")
+    parser.add_argument("--skip-micro", action="store_true")
     parser.add_argument(
-        "--only", choices=("quote", "csv_import", "nlu_parse"), action="append", default=None
+        "--skip-retrain", action="store_true", help="do not time a dialogue-only retrain"
+    )
+    parser.add_argument(
+        "--training-log",
+        type=Path,
+        default=Path(os.environ["PARLEY_TRAINING_LOG"])
+        if os.environ.get("PARLEY_TRAINING_LOG")
+        else None,
+        help="output of the last `parley train` (default: PARLEY_TRAINING_LOG)",
     )
     args = parser.parse_args(argv)
     os.chdir(PROJECT_ROOT)
-    chosen = args.only or ["quote", "csv_import", "nlu_parse"]
-    jobs: dict[str, Callable[[], dict[str, Any]]] = {
-        "quote": lambda: bench_quote(args.quotes, args.seed),
-        "csv_import": lambda: bench_csv_import(args.rows, args.seed),
-        "nlu_parse": lambda: bench_nlu_parse(args.rounds),
-    }
-    results: dict[str, Any] = {
+    levels = sorted(set(args.levels))
+    report: dict[str, Any] = {
         "run_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": platform.platform(),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
-        "benchmarks": {},
+        "load_average_start": load_average(),
+        "levels": levels,
+        "conversations_per_client": CONVERSATIONS,
+        "model": newest_model().name,
+        "parley": {},
+        "notes": [],
     }
-    for name in chosen:
-        log(f"{name}: running...")
-        start = time.perf_counter()
-        results["benchmarks"][name] = jobs[name]()
-        log(f"{name}: {results['benchmarks'][name]} ({time.perf_counter() - start:.1f} s)")
-    path = write_report(results)
-    log(f"report written to {path.relative_to(PROJECT_ROOT)}")
+    with tempfile.TemporaryDirectory(prefix="parley-bench-") as tmp:
+        workdir = Path(tmp)
+        if not args.skip_stock:
+            report["stock_rasa"] = bench_stock(workdir, levels, args.stock_dir)
+        if not args.skip_sqlite:
+            report["parley"]["Parley SQLite, 1 process"] = bench_parley(
+                "sqlite-1", workdir, f"sqlite:///{workdir / 'sqlite-1.db'}", levels,
+                twilio=not args.skip_twilio,
+            )  # fmt: skip
+        if not args.skip_postgres:
+            with postgres_database(f"parley_bench_{os.getpid()}") as url:
+                report["parley"]["Parley PostgreSQL, 1 process"] = bench_parley(
+                    "postgres-1", workdir, url, levels, twilio=not args.skip_twilio
+                )
+        lock_store = lock_store_available()
+        if args.skip_two_processes:
+            pass
+        elif lock_store is None:
+            report["notes"].append(
+                "Two processes not measured: the Redis lock store (issue 15, item 2) has not "
+                "landed in bot/serve.py yet, and two Rasa servers without it can answer one "
+                "conversation's messages out of order."
+            )
+        elif not args.skip_postgres:
+            with (
+                private_redis() as redis_url,
+                postgres_database(f"parley_bench2_{os.getpid()}") as url,
+            ):
+                report["parley"]["Parley PostgreSQL, 2 processes"] = bench_parley(
+                    "postgres-2", workdir, url, levels, processes=2, redis_url=redis_url,
+                    twilio=not args.skip_twilio,
+                )  # fmt: skip
+        stock_s = report.get("stock_rasa", {}).get("training_s")
+        report["training"] = training_times(args.training_log, stock_s)
+        if not args.skip_retrain:
+            log("timing a dialogue-only retrain (rasa train core, into a temp dir)...")
+            report["training"].update(time_core_retrain(workdir))
+            log(f"training: {report['training']}")
+    if not args.skip_profile:
+        from bench import profile_turn
+
+        result = profile_turn.run(conversations=6, long_turns=30, baseline=True)
+        write_json(REPORT_DIR / "turn_profile.json", result)
+        profile_turn.write_markdown(result, REPORT_DIR / "turn_profile.md")
+    if not args.skip_micro:
+        from bench.micro import run_micro
+
+        log("micro-benchmarks...")
+        report["micro"] = run_micro()
+    report["load_average_end"] = load_average()
+    write_json(
+        REPORT_DIR / "load.json",
+        {k: report.get(k) for k in ("run_at", "levels", "stock_rasa", "parley")},
+    )
+    write_json(REPORT_DIR / "results.json", report)
+    png = plot(report, levels, REPORT_DIR / "latency.png")
+    path = write_summary(report, levels, png)
+    log(f"summary written to {path.relative_to(PROJECT_ROOT)}")
+    for line in verdict(report):
+        log(line)
     return 0
 
 

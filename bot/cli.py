@@ -285,9 +285,65 @@ def cmd_outbox_send(args: argparse.Namespace) -> int:
         now = parse_now(args.now)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+    from bot.messaging.worker import run_until_signalled
+
     policy = load_policy(get_settings().policy_file)
-    results = asyncio.run(OutboxSender.from_settings().dispatch(policy, now))
+    sender = OutboxSender.from_settings()
+    # Ctrl-C or SIGTERM: the send in flight finishes and the rest is released at once.
+    results = asyncio.run(run_until_signalled(sender.dispatch(policy, now), sender.stop.set))
     _print_outbox_results(results, "messages")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import logging
+    from datetime import timedelta
+
+    from bot.messaging.worker import WorkerError, run_worker
+    from bot.negotiation import load_policy
+    from bot.settings import get_settings
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s [parley worker] %(message)s", force=True
+    )
+    for noisy in ("sqlalchemy", "alembic", "aiohttp"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.lease < 60:
+        raise CommandError("--lease must be at least 60 seconds (one send with its retries)")
+    policy = load_policy(get_settings().policy_file)
+    try:
+        run_worker(
+            policy,
+            batch=args.batch,
+            poll_seconds=args.poll,
+            lease=timedelta(seconds=args.lease),
+            exit_when_idle=args.exit_when_idle,
+        )
+    except WorkerError as exc:
+        raise CommandError(str(exc)) from None
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from bot.security import production_problems, require_shared_secrets
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    if args.processes is not None and args.processes < 1:
+        raise CommandError("--processes must be at least 1")
+    if settings.is_production:
+        problems = production_problems(settings)
+        if problems:
+            raise CommandError(
+                "production settings missing or still placeholders: " + "; ".join(problems)
+            )
+    require_shared_secrets(settings, args.processes)
+    several = (args.processes or (2 if settings.redis_url else 1)) > 1
+    print(
+        f"Settings are complete for {settings.env}"
+        + (" with several processes (shared secrets set)" if several else " (one process)")
+        + "."
+    )
     return 0
 
 
@@ -444,6 +500,37 @@ def build_parser() -> argparse.ArgumentParser:
     p = outbox_sub.add_parser("send", help="send scheduled and held messages that are now due")
     p.add_argument("--now", help=now_help)
     p.set_defaults(func=cmd_outbox_send)
+    p = sub.add_parser(
+        "worker",
+        help="send due outbox messages continuously (several may run at once on PostgreSQL)",
+    )
+    p.add_argument("--batch", type=int, default=10, help="messages claimed at a time (default 10)")
+    p.add_argument(
+        "--poll", type=float, default=2.0, help="seconds between looks when idle (default 2)"
+    )
+    p.add_argument(
+        "--lease",
+        type=int,
+        default=300,
+        help="seconds a claim holds a message before another worker may take it (default 300)",
+    )
+    p.add_argument(
+        "--exit-when-idle", action="store_true", help="stop once nothing is due (batch runs)"
+    )
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser(
+        "check",
+        help="check the settings before starting (production values; shared secrets when "
+        "several processes run)",
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        help="how many Rasa/action/console processes share this deployment "
+        "(default: several when REDIS_URL is set, else one)",
+    )
+    p.set_defaults(func=cmd_check)
 
     users = sub.add_parser("users", help="console accounts")
     users_sub = users.add_subparsers(dest="users_command", metavar="ACTION")

@@ -14,6 +14,7 @@ import ipaddress
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,3 +162,50 @@ def production_problems(settings: Settings) -> list[str]:
         elif _placeholder(value, default):
             problems.append(f"{name} (still the placeholder {value!r})")
     return problems
+
+
+# Secrets every process of a deployment must share. One `parley serve` generates what is
+# missing under PARLEY_SECRETS_DIR, which is fine for one host; a second host (or a second
+# pod) would generate different ones, and its Rasa server, action server and console would
+# then refuse each other's requests. With more than one process they must be set.
+SHARED_SECRETS = (RASA_TOKEN, ACTIONS_SECRET, REST_TOKEN, CONSOLE_SECRET)
+
+
+def shared_secret_problems(
+    settings: Settings, processes: int | None = None, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """What is wrong with the shared secrets for a deployment of `processes` processes
+    (default: several when REDIS_URL is set, since the lock store exists for them)."""
+    if processes is None:
+        processes = 2 if settings.redis_url else 1
+    if processes <= 1:
+        return []
+    env = os.environ if environ is None else environ
+    values = {
+        RASA_TOKEN[1]: settings.rasa_auth_token,
+        ACTIONS_SECRET[1]: settings.actions_secret,
+        REST_TOKEN[1]: settings.rest_token,
+        CONSOLE_SECRET[1]: (env.get(CONSOLE_SECRET[1]) or "").strip() or None,
+    }
+    problems = []
+    for name, value in values.items():
+        if not value:
+            problems.append(f"{name} (not set)")
+        elif len(value) < 16 or _PLACEHOLDER.search(value):
+            problems.append(f"{name} (too short or a placeholder: use `openssl rand -hex 32`)")
+    return problems
+
+
+def require_shared_secrets(
+    settings: Settings, processes: int | None = None, environ: Mapping[str, str] | None = None
+) -> None:
+    """Refuse to run several processes on secrets generated per host (one clear line)."""
+    problems = shared_secret_problems(settings, processes, environ)
+    if problems:
+        count = processes if processes is not None else "several"
+        raise ConfigurationError(
+            f"{count} processes share this deployment, so each secret must be set to the "
+            "same value everywhere, not generated per host: "
+            + "; ".join(problems)
+            + " (see docs/deploy.md, Several processes)"
+        )

@@ -17,6 +17,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,17 +82,28 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def runtime_endpoints(action_port: int) -> Path:
-    """endpoints.yml with the action server URL on the chosen port, and its secret.
+LOCK_STORE_CLASS = "bot.storage.lock_store.AtomicRedisLockStore"
 
-    The secret is written as `${PARLEY_ACTIONS_SECRET}`: Rasa fills it in from the
-    environment when it reads the file, so the value itself never lands under var/.
+
+def runtime_endpoints(action_port: int, redis_url: str | None = None) -> Path:
+    """endpoints.yml with the action server URL on the chosen port, and its secret; with
+    `redis_url` (REDIS_URL), Parley's atomic Redis lock store, so several Rasa servers can
+    share conversations (docs/scale-out.md). Without it Rasa keeps its in-memory lock,
+    which serialises turns within one process only.
+
+    The secret and the Redis URL are written as `${PARLEY_ACTIONS_SECRET}` and
+    `${REDIS_URL}`: Rasa fills them in from the environment when it reads the file, so
+    neither value (a Redis URL may carry a password) lands under var/.
     """
     config = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text()) or {}
     config["action_endpoint"] = {
         "url": f"http://127.0.0.1:{action_port}/webhook",
         "headers": {ACTIONS_SECRET_HEADER: "${PARLEY_ACTIONS_SECRET}"},
     }
+    if redis_url:
+        config["lock_store"] = {"type": LOCK_STORE_CLASS, "url": "${REDIS_URL}"}
+    else:
+        config.pop("lock_store", None)
     run_dir = PROJECT_ROOT / "var" / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
     # One file per action port, so two servers (a dev one and a test one) never clash.
@@ -107,12 +119,13 @@ def build_children(
     model: Path,
     console_port: int | None = None,
     console_env: dict[str, str] | None = None,
+    redis_url: str | None = None,
 ) -> list[Child]:
     python = sys.executable
     rasa_command = [
         python, "-m", "bot.runtime.rasa_server",
         "--model", str(model),
-        "--endpoints", str(runtime_endpoints(action_port)),
+        "--endpoints", str(runtime_endpoints(action_port, redis_url)),
         "--credentials", str(PROJECT_ROOT / "credentials.yml"),
         "--interface", host,
         "--port", str(rasa_port),
@@ -243,6 +256,31 @@ def check_mode(settings: Settings, host: str) -> list[str]:
     ]
 
 
+def check_backing_services(settings: Settings, say: Callable[[str], None] = print) -> str:
+    """Wait for the database (PARLEY_DB_WAIT_S) and check the Redis lock store; returns
+    the lock's description for the start line. ServeError with the reason otherwise."""
+    from bot.storage.db import DatabaseUnavailableError, wait_for_database
+
+    try:
+        wait_for_database(
+            settings.database_url,
+            settings.db_wait_s,
+            progress=lambda line: say(f"[parley] {line}"),
+        )
+    except DatabaseUnavailableError as exc:
+        raise ServeError(str(exc)) from exc
+    if not settings.redis_url:
+        return "the in-memory lock (one Rasa process; set REDIS_URL to share conversations)"
+    from bot.storage.lock_store import AtomicRedisLockStore, LockStoreUnavailableError
+
+    try:
+        store = AtomicRedisLockStore(url=settings.redis_url)
+    except LockStoreUnavailableError as exc:
+        raise ServeError(str(exc)) from exc
+    store.red.close()
+    return f"the Redis lock store at {store.where}"
+
+
 def serve(
     rasa_port: int = 5005,
     action_port: int = 5055,
@@ -268,6 +306,7 @@ def serve(
                 f"port {port} is already in use; stop what runs there or choose another port"
             )
     credentials = resolve_credentials(settings)
+    lock_label = check_backing_services(settings)
     get_database()  # apply migrations once, before the children race to do it
     env = {
         **os.environ,
@@ -278,12 +317,20 @@ def serve(
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "RASA_TELEMETRY_ENABLED": "false",
+        # Rasa reads the lock store's URL from here (endpoints.yml says ${REDIS_URL}).
+        **({"REDIS_URL": settings.redis_url} if settings.redis_url else {}),
     }
     console_env = (
         {CONSOLE_SECRET[1]: credentials.console_secret.value} if credentials.console_secret else {}
     )
     children = build_children(
-        host, rasa_port, action_port, model_path, console_port, console_env=console_env
+        host,
+        rasa_port,
+        action_port,
+        model_path,
+        console_port,
+        console_env=console_env,
+        redis_url=settings.redis_url,
     )
     stopping = threading.Event()
 
@@ -298,7 +345,8 @@ def serve(
         else "PostgreSQL"
     )
     print(
-        f"[parley] starting in {settings.env} mode with the model {model_path.name} and {db_label}",
+        f"[parley] starting in {settings.env} mode with the model {model_path.name}, "
+        f"{db_label} and {lock_label}",
         flush=True,
     )
     for line in warnings:

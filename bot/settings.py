@@ -28,6 +28,16 @@ DEFAULT_SECRETS_DIR = PROJECT_ROOT / "var" / "secrets"
 DEFAULT_CREDITOR_NAME = "Parley Recovery"
 DEFAULT_SUPPORT_PHONE = "+1 555 010 0000"
 DEFAULT_SUPPORT_URL = "https://example.org/parley/verify"
+# PostgreSQL connection pools, per process (docs/scale-out.md): a Rasa server, an action
+# server and the console each hold up to pool_size + max_overflow connections.
+DEFAULT_DB_POOL_SIZE = 5
+DEFAULT_DB_MAX_OVERFLOW = 10
+DEFAULT_DB_POOL_RECYCLE_S = 1800
+DEFAULT_DB_POOL_TIMEOUT_S = 30
+# How long a server waits for the database to answer at start before giving up.
+DEFAULT_DB_WAIT_S = 60
+# A turn whose database connection dropped waits this long for it, then retries once.
+DEFAULT_DB_RETRY_WAIT_S = 10
 
 
 def _default_database_url() -> str:
@@ -59,7 +69,17 @@ class Settings:
     actions_secret: str | None = None
     rest_token: str | None = None
     secrets_dir: Path = DEFAULT_SECRETS_DIR
+    db_pool_size: int = DEFAULT_DB_POOL_SIZE
+    db_max_overflow: int = DEFAULT_DB_MAX_OVERFLOW
+    db_pool_recycle_s: int = DEFAULT_DB_POOL_RECYCLE_S
+    db_pool_timeout_s: int = DEFAULT_DB_POOL_TIMEOUT_S
+    db_wait_s: int = DEFAULT_DB_WAIT_S
+    db_retry_wait_s: int = DEFAULT_DB_RETRY_WAIT_S
     project_root: Path = PROJECT_ROOT
+    # Outbound messages per second from one sending number, shared by every worker, and how
+    # many may go at once after a quiet spell (docs/deploy.md, "Outbound workers").
+    send_rate_per_second: float = 1.0
+    send_burst: int = 1
 
     @property
     def is_sqlite(self) -> bool:
@@ -90,7 +110,25 @@ _ENV_KEYS = {
     "PARLEY_ACTIONS_SECRET": "actions_secret",
     "PARLEY_REST_TOKEN": "rest_token",
     "PARLEY_SECRETS_DIR": "secrets_dir",
+    "PARLEY_SEND_RATE": "send_rate_per_second",
+    "PARLEY_SEND_BURST": "send_burst",
+    "PARLEY_DB_POOL_SIZE": "db_pool_size",
+    "PARLEY_DB_MAX_OVERFLOW": "db_max_overflow",
+    "PARLEY_DB_POOL_RECYCLE_S": "db_pool_recycle_s",
+    "PARLEY_DB_POOL_TIMEOUT_S": "db_pool_timeout_s",
+    "PARLEY_DB_WAIT_S": "db_wait_s",
+    "PARLEY_DB_RETRY_WAIT_S": "db_retry_wait_s",
 }
+# Whole-number settings and the smallest value each accepts.
+_INT_SETTINGS = {
+    "db_pool_size": ("PARLEY_DB_POOL_SIZE", 1),
+    "db_max_overflow": ("PARLEY_DB_MAX_OVERFLOW", 0),
+    "db_pool_recycle_s": ("PARLEY_DB_POOL_RECYCLE_S", 1),
+    "db_pool_timeout_s": ("PARLEY_DB_POOL_TIMEOUT_S", 1),
+    "db_wait_s": ("PARLEY_DB_WAIT_S", 0),
+    "db_retry_wait_s": ("PARLEY_DB_RETRY_WAIT_S", 0),
+}
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def normalise_database_url(url: str) -> str:
@@ -107,6 +145,16 @@ def normalise_database_url(url: str) -> str:
             f"DATABASE_URL must start with sqlite:/// or postgresql:// (got {url.split(':')[0]}:...)"
         )
     return url
+
+
+def _number(name: str, raw: str, kind: type[float] | type[int], unit: str) -> float | int:
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = 0
+    if not value > 0:
+        raise ConfigurationError(f"{name} must be a number of {unit} above 0 (got {raw!r})")
+    return value
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -137,9 +185,35 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if "secrets_dir" in values:
         path = Path(str(values["secrets_dir"]))
         values["secrets_dir"] = path if path.is_absolute() else PROJECT_ROOT / path
+    if "send_rate_per_second" in values:
+        values["send_rate_per_second"] = _number(
+            "PARLEY_SEND_RATE", str(values["send_rate_per_second"]), float, "messages per second"
+        )
+    if "send_burst" in values:
+        values["send_burst"] = _number(
+            "PARLEY_SEND_BURST", str(values["send_burst"]), int, "messages"
+        )
+    for attr, (env_key, minimum) in _INT_SETTINGS.items():
+        if attr in values:
+            values[attr] = _whole_number(env_key, str(values[attr]), minimum)
+    if "redis_url" in values and not str(values["redis_url"]).startswith(REDIS_SCHEMES):
+        raise ConfigurationError(
+            "REDIS_URL must start with redis://, rediss:// or unix:// "
+            f"(got {str(values['redis_url']).split(':')[0]}:...)"
+        )
     if "public_base_url" in values:
         values["public_base_url"] = str(values["public_base_url"]).rstrip("/")
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def _whole_number(env_key: str, raw: str, minimum: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{env_key} must be a whole number (got {raw!r})") from None
+    if value < minimum:
+        raise ConfigurationError(f"{env_key} must be at least {minimum} (got {value})")
+    return value
 
 
 @lru_cache(maxsize=1)

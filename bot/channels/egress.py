@@ -50,6 +50,7 @@ _EVENTS = sa.table(
     sa.column("id", sa.Integer),
     sa.column("sender_id", sa.String),
     sa.column("type_name", sa.String),
+    sa.column("action_name", sa.String),
     sa.column("data", sa.Text),
 )
 
@@ -83,29 +84,90 @@ def discloses(text: str, terms: Iterable[str]) -> bool:
     return any(re.search(rf"(?<![\w.,]){re.escape(t.lower())}(?![\w])", lowered) for t in terms)
 
 
-def turn_utterances(sender_id: str, message_id: str | None) -> list[Utterance] | None:
+# The user messages looked at, newest first, to find the turn's own (a concurrent
+# message of the same sender may have been stored after it).
+TURN_LOOKBACK = 20
+# What sets the `verified` state: the slot itself (its name is stored as `action_name`,
+# as Rasa's SQLTrackerStore does for every event with a `name`), or a new session.
+_STATE_EVENTS = ("session_started", "restart")
+
+
+def _turn_rows(session: Any, sender_id: str, message_id: str | None) -> list[Any] | None:
+    """The turn's events (its user message onwards) and the event that set the state
+    before it, in order; None when the turn is not in the store.
+
+    Three indexed queries whatever the length of the conversation (the guard used to
+    read and parse the sender's whole history on every turn).
+    """
+    if message_id is None:
+        return None
+    users = session.execute(
+        sa.select(_EVENTS.c.id, _EVENTS.c.data)
+        .where(_EVENTS.c.sender_id == sender_id, _EVENTS.c.type_name == "user")
+        .order_by(_EVENTS.c.id.desc())
+        .limit(TURN_LOOKBACK)
+    ).all()
+    user_id = next(
+        (
+            row.id
+            for row in users
+            if row.data and json.loads(row.data).get("message_id") == message_id
+        ),
+        None,
+    )
+    if user_id is None:
+        return None
+    state = session.execute(
+        sa.select(_EVENTS.c.type_name, _EVENTS.c.data)
+        .where(
+            _EVENTS.c.sender_id == sender_id,
+            _EVENTS.c.id < user_id,
+            sa.or_(
+                _EVENTS.c.type_name.in_(_STATE_EVENTS),
+                sa.and_(_EVENTS.c.type_name == "slot", _EVENTS.c.action_name == "verified"),
+            ),
+        )
+        .order_by(_EVENTS.c.id.desc())
+        .limit(1)
+    ).all()
+    turn = session.execute(
+        sa.select(_EVENTS.c.type_name, _EVENTS.c.data)
+        .where(_EVENTS.c.sender_id == sender_id, _EVENTS.c.id >= user_id)
+        .order_by(_EVENTS.c.id)
+    ).all()
+    return [*state, *turn]
+
+
+def turn_utterances(
+    sender_id: str, message_id: str | None, session: Any = None
+) -> list[Utterance] | None:
     """The bot's messages after the user message `message_id`, with the state at each.
 
     None when the turn is not in the tracker store (nothing to judge it by).
     """
     try:
-        with get_database().session() as session:
-            rows = session.execute(
-                sa.select(_EVENTS.c.type_name, _EVENTS.c.data)
-                .where(_EVENTS.c.sender_id == sender_id)
-                .order_by(_EVENTS.c.id)
-            ).all()
-    except (DatabaseUnavailableError, sa.exc.ProgrammingError) as exc:
+        if session is not None:
+            rows = _turn_rows(session, sender_id, message_id)
+        else:
+            with get_database().session() as own:
+                rows = _turn_rows(own, sender_id, message_id)
+    except (DatabaseUnavailableError, sa.exc.ProgrammingError, sa.exc.OperationalError) as exc:
         # No tracker store table yet, or the database is gone: judged as unverified
         # (the guard fails closed; harmless replies still leave).
         logger.warning("egress guard could not read the turn: %s", type(exc).__name__)
         return None
+    if rows is None:
+        return None
+    return _utterances(rows, message_id)
+
+
+def _utterances(rows: Iterable[Any], message_id: str | None) -> list[Utterance] | None:
     verified = False
     found = False
     utterances: list[Utterance] = []
     for type_name, raw in rows:
         data: dict[str, Any] = json.loads(raw) if raw else {}
-        if type_name in ("session_started", "restart"):
+        if type_name in _STATE_EVENTS:
             verified = False
         elif type_name == "slot" and data.get("name") == "verified":
             verified = bool(data.get("value"))
@@ -137,12 +199,14 @@ def guard_replies(
 ) -> list[dict[str, Any]]:
     """The replies that may leave, in order; blocked ones replaced or dropped."""
     phone = sender_phone(sender_id)
+    # One session for the account and the turn (each session is a connection: on
+    # SQLite a new one, with its pragmas).
     with get_database().session() as session:
         repo = AccountRepository(session)
         account = repo.find_by_phone(phone) if phone else None
         opted_out = account is not None and "opted_out" in repo.active_flags(account)
         terms = debt_terms(account) if account is not None else []
-    utterances = turn_utterances(sender_id, message_id) or []
+        utterances = turn_utterances(sender_id, message_id, session) or []
     pending = list(utterances)
     allowed: list[dict[str, Any]] = []
     blocked: list[str] = []

@@ -11,6 +11,8 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -34,6 +36,25 @@ class TwilioApiError(RuntimeError):
         self.status = status
         self.code = code
         self.retryable = retryable
+
+
+class TwilioOutcomeUnknownError(TwilioApiError):
+    """The request went out but no answer came back (a timeout, a dropped connection):
+    Twilio may or may not have created the message, so it is never retried blindly."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=None, code=None, retryable=False)
+
+
+@dataclass(frozen=True)
+class ListedMessage:
+    """One message from Twilio's Messages list (what reconciliation compares)."""
+
+    sid: str
+    to: str
+    from_: str
+    date_created: datetime | None
+    status: str
 
 
 @dataclass(frozen=True)
@@ -79,7 +100,13 @@ class TwilioClient:
         content_variables: dict[str, str] | None = None,
         status_callback: str | None = None,
     ) -> SentMessage:
-        """Create one message; retried on 5xx and network errors with the same key."""
+        """Create one message.
+
+        Retried with backoff, with the same idempotency key, when Twilio answers 5xx or
+        429 or cannot be reached at all (nothing was created). A request that went out and
+        got no answer raises :class:`TwilioOutcomeUnknownError` at once: retrying it could
+        text the debtor twice, so the caller checks Twilio first (:meth:`find_sent`).
+        """
         data: dict[str, str] = {"To": to, "From": from_}
         if content_sid:
             data["ContentSid"] = content_sid
@@ -108,13 +135,19 @@ class TwilioClient:
                             code=_int(payload.get("code")),
                             retryable=resp.status >= 500 or resp.status == 429,
                         )
-                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                except aiohttp.ClientConnectorError as exc:
+                    # The connection was never made: Twilio cannot have the message.
                     error = TwilioApiError(
                         f"network error talking to Twilio: {type(exc).__name__}",
                         status=None,
                         code=None,
                         retryable=True,
                     )
+                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                    raise TwilioOutcomeUnknownError(
+                        f"no answer from Twilio ({type(exc).__name__}); the message may have "
+                        "been created"
+                    ) from exc
                 if not error.retryable:
                     raise error
                 last_error = error
@@ -126,6 +159,64 @@ class TwilioClient:
                     await asyncio.sleep(delay)
         assert last_error is not None
         raise last_error
+
+    async def find_sent(
+        self,
+        *,
+        to: str,
+        from_: str,
+        since: datetime,
+        exclude: set[str] | frozenset[str] = frozenset(),
+    ) -> ListedMessage | None:
+        """A message Twilio created to `to` from `from_` at or after `since` whose sid is
+        not in `exclude` (the sids already known), or None. Raises TwilioApiError when the
+        list cannot be read, so "not found" always means Twilio said so."""
+        params = {"To": to, "From": from_, "DateSent>": since.date().isoformat(), "PageSize": "50"}
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=self.timeout, auth=self._auth) as session,
+                session.get(self.messages_url, params=params) as resp,
+            ):
+                payload = await _json(resp)
+                if resp.status >= 300:
+                    raise TwilioApiError(
+                        f"Twilio answered {resp.status} to the message list: "
+                        f"{payload.get('message', 'no message')}",
+                        status=resp.status,
+                        code=_int(payload.get("code")),
+                        retryable=True,
+                    )
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise TwilioApiError(
+                f"network error reading Twilio's message list: {type(exc).__name__}",
+                status=None,
+                code=None,
+                retryable=True,
+            ) from exc
+        for item in payload.get("messages") or []:
+            listed = ListedMessage(
+                sid=str(item.get("sid")),
+                to=str(item.get("to")),
+                from_=str(item.get("from")),
+                date_created=_twilio_date(item.get("date_created")),
+                status=str(item.get("status")),
+            )
+            if listed.sid in exclude or listed.to != to or listed.from_ != from_:
+                continue
+            if listed.date_created is not None and listed.date_created < since:
+                continue
+            return listed
+        return None
+
+
+def _twilio_date(value: Any) -> datetime | None:
+    """Twilio's dates are RFC 2822 ("Tue, 01 Dec 2026 12:00:00 +0000")."""
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(str(value)).astimezone(timezone.utc)
+    except (TypeError, ValueError):
+        return None
 
 
 async def _json(resp: aiohttp.ClientResponse) -> dict[str, Any]:

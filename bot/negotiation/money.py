@@ -11,7 +11,7 @@ CENT = Decimal("0.01")
 # (no leading zero unless the whole part is 0), commas only between groups of three, and
 # a point with one or two decimals. "1200", "1,200.50", "0.5" and "-5" are amounts;
 # "12,50" (a decimal comma), "1.234" (a thousands point?), "1,2345", "1.2k" and "fifty"
-# are not: a person's message goes through the NLU (bot/nlu/normalize.py) instead.
+# are not: a person's message goes through the NLU (bot/nlu/normalize/) instead.
 _AMOUNT_TEXT = re.compile(
     r"(?P<sign>-?)(?P<whole>0|[1-9][0-9]*|[1-9][0-9]{0,2}(?:,[0-9]{3})+)(?:\.(?P<fraction>[0-9]+))?"
 )

@@ -11,9 +11,11 @@ to a file). `/health` stays open: it says nothing but "ok".
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import sys
+from typing import Any
 
 from sanic import response
 from sanic.request import Request
@@ -25,11 +27,53 @@ logger = logging.getLogger("bot.runtime.action_server")
 OPEN_PATHS = frozenset({"/health"})
 
 
+def retry_actions_once_on_database_loss() -> None:
+    """An action that lost the database (a PostgreSQL restart) runs once more when the
+    database answers again (up to PARLEY_DB_RETRY_WAIT_S).
+
+    Safe to repeat: an action's writes are transactions, rolled back whole when the
+    connection drops (an agreement is never half-written), and an agreement is stored once
+    per idempotency key. A second failure answers Rasa with an error, as before.
+    """
+    from rasa_sdk.executor import ActionExecutor
+
+    from bot.storage.db import DatabaseUnavailableError, await_database
+
+    if getattr(ActionExecutor.run, "_parley_retries", False):
+        return
+    original_run = ActionExecutor.run
+
+    @functools.wraps(original_run)
+    async def run(self: Any, action_call: dict[str, Any]) -> Any:
+        try:
+            return await original_run(self, action_call)
+        except DatabaseUnavailableError as exc:
+            name = action_call.get("next_action")
+            logger.warning("action %s lost the database (%s); retrying it once", name, exc)
+            from bot.settings import get_settings
+
+            await await_database(get_settings().database_url)
+            try:
+                return await original_run(self, action_call)
+            except DatabaseUnavailableError as again:
+                logger.error(
+                    "action %s failed twice: the database is unavailable (%s); "
+                    "nothing of it was stored",
+                    name,
+                    again,
+                )
+                raise
+
+    run._parley_retries = True  # type: ignore[attr-defined]
+    ActionExecutor.run = run  # type: ignore[method-assign]
+
+
 def create_app(secret: str, actions_package: str = "actions"):  # type: ignore[no-untyped-def]
     """The rasa_sdk Sanic app with the secret check in front of every other route."""
     from rasa_sdk.endpoint import create_app as create_sdk_app
     from rasa_sdk.plugin import plugin_manager
 
+    retry_actions_once_on_database_loss()
     # No CORS: browsers have no business calling the action server.
     app = create_sdk_app(actions_package, cors_origins=None)
 
@@ -66,9 +110,24 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from rasa_sdk import utils
 
+    from bot.runtime.profiling import install_actions, profile_dir
+
+    directory = profile_dir()
+    if directory is not None:
+        install_actions(directory)  # PARLEY_PROFILE_DIR: one JSON line per action call
+
+    from bot.settings import get_settings
+    from bot.storage.db import DatabaseUnavailableError, wait_for_database
+
     logging.getLogger("matplotlib").setLevel(logging.WARN)
     utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
     utils.update_sanic_log_level()
+    try:
+        # Started on its own (several action servers, Kubernetes), it may come up first.
+        wait_for_database(get_settings().database_url, progress=logger.warning)
+    except DatabaseUnavailableError as exc:
+        print(f"action server: {exc}", file=sys.stderr)
+        return 2
     app = create_app(secret, args.actions)
     logger.info("Action endpoint is up and running on http://%s:%s", args.host, args.port)
     app.run(args.host, args.port, workers=1, access_log=False)

@@ -17,6 +17,14 @@ def main() -> None:
         # `--auth-token=VALUE`: a token starting with "-" would otherwise read as a flag.
         argv.append(f"--auth-token={token}")
     sys.argv = argv
+    from bot.runtime import rasa_speedups
+    from bot.runtime.profiling import install_rasa, profile_dir
+
+    rasa_speedups.apply()
+
+    directory = profile_dir()
+    if directory is not None:
+        install_rasa(directory)  # PARLEY_PROFILE_DIR: one JSON line per webhook request
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,8 +28,9 @@ class DatabaseUnavailableError(RuntimeError):
     """The database cannot be reached; the message says which one (without the password)."""
 
 
-def _safe_url(url: str) -> str:
-    return repr(sa.engine.make_url(url))  # repr masks the password
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
 
 
 def create_db_engine(url: str, *, future: bool = True) -> Engine:
@@ -35,6 +38,9 @@ def create_db_engine(url: str, *, future: bool = True) -> Engine:
 
     Several processes (Rasa, the action server, the CLI) share one SQLite file, so
     writers wait for each other instead of failing with "database is locked".
+    PostgreSQL gets a pool sized by the PARLEY_DB_POOL_* settings that tests each
+    connection before use (pool_pre_ping), so a restarted server costs no failed turn
+    once it answers again, and recycles connections before a proxy or firewall drops them.
     """
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
@@ -53,7 +59,82 @@ def create_db_engine(url: str, *, future: bool = True) -> Engine:
             cursor.close()
 
         return engine
-    return sa.create_engine(url, future=future, pool_pre_ping=True)
+    settings = get_settings()
+    return sa.create_engine(
+        url,
+        future=future,
+        pool_pre_ping=True,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_recycle=settings.db_pool_recycle_s,
+        pool_timeout=settings.db_pool_timeout_s,
+    )
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """Whether `exc` means the database could not be reached or dropped the connection
+    (worth one retry), as opposed to an error in the statement itself."""
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)
+
+
+async def await_database(url: str, timeout_s: float | None = None) -> bool:
+    """Wait, without blocking the event loop, until `url` answers or `timeout_s` (default:
+    PARLEY_DB_RETRY_WAIT_S) passes; returns whether it answers."""
+    timeout_s = get_settings().db_retry_wait_s if timeout_s is None else timeout_s
+    try:
+        await asyncio.to_thread(
+            wait_for_database, url, timeout_s, progress=logger.warning, interval_s=0.5
+        )
+    except DatabaseUnavailableError:
+        return False
+    return True
+
+
+def wait_for_database(
+    url: str,
+    timeout_s: float | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+    interval_s: float = 1.0,
+) -> None:
+    """Return once `url` answers `SELECT 1`; DatabaseUnavailableError after `timeout_s`
+    (default: PARLEY_DB_WAIT_S). `progress` gets a line about every five seconds."""
+    if url.startswith("sqlite"):
+        return
+    timeout_s = get_settings().db_wait_s if timeout_s is None else timeout_s
+    say = progress or logger.warning
+    engine = sa.create_engine(url, future=True, poolclass=sa.pool.NullPool)
+    started = time.monotonic()
+    last_said = -1e9
+    attempt = 0
+    try:
+        while True:
+            attempt += 1
+            try:
+                with engine.connect() as connection:
+                    connection.execute(sa.text("SELECT 1"))
+                if attempt > 1:
+                    say(f"database {safe_url(url)} answers after {attempt} attempts")
+                return
+            except sa.exc.DBAPIError as exc:
+                waited = time.monotonic() - started
+                reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+                if waited >= timeout_s:
+                    raise DatabaseUnavailableError(
+                        f"the database {safe_url(url)} did not answer within {timeout_s:g} s "
+                        f"(PARLEY_DB_WAIT_S): {reason}"
+                    ) from exc
+                if time.monotonic() - last_said >= 5:
+                    say(
+                        f"waiting for the database {safe_url(url)} "
+                        f"({waited:.0f} s of {timeout_s:g} s): {reason}"
+                    )
+                    last_said = time.monotonic()
+                time.sleep(min(interval_s, max(0.0, timeout_s - waited)))
+    finally:
+        engine.dispose()
 
 
 def alembic_config(url: str) -> Config:
@@ -86,7 +167,7 @@ class Database:
                 command.upgrade(config, "head")
         except sa.exc.OperationalError as exc:
             raise DatabaseUnavailableError(
-                f"cannot reach the database {_safe_url(self.url)}: {exc.orig}"
+                f"cannot reach the database {safe_url(self.url)}: {exc.orig}"
             ) from exc
 
     @contextmanager
@@ -99,7 +180,7 @@ class Database:
         except sa.exc.OperationalError as exc:
             session.rollback()
             raise DatabaseUnavailableError(
-                f"database error on {_safe_url(self.url)}: {exc.orig}"
+                f"database error on {safe_url(self.url)}: {exc.orig}"
             ) from exc
         except BaseException:
             session.rollback()

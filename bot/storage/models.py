@@ -173,6 +173,23 @@ class InboundMessage(Base):
     completed_at = sa.Column(UTCDateTime, nullable=True)
 
 
+# Outbox statuses, besides Twilio's delivery statuses that callbacks move it to:
+# queued/scheduled/held (waiting), claimed (a worker holds the lease, nothing sent yet),
+# sending (the request to Twilio is in flight), unknown (Twilio did not answer: maybe sent,
+# checked at Twilio before any resend), sent, failed, blocked. See docs/deploy.md.
+OUTBOX_STATUSES = (
+    "queued",
+    "scheduled",
+    "held",
+    "claimed",
+    "sending",
+    "unknown",
+    "sent",
+    "failed",
+    "blocked",
+)
+
+
 class OutboxMessage(Base):
     """A bot-initiated message and what became of it."""
 
@@ -195,6 +212,25 @@ class OutboxMessage(Base):
     created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
     sent_at = sa.Column(UTCDateTime, nullable=True)
     updated_at = sa.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    # The worker (or `parley outbox send` run) holding the message, and until when: a
+    # claim whose lease expired is taken over, so a crashed worker loses nothing.
+    claimed_by = sa.Column(sa.String(128), nullable=True)
+    claim_expires_at = sa.Column(UTCDateTime, nullable=True)
+    # Set when a request to Twilio starts, cleared when its outcome is known: while set,
+    # the message may have been sent, and it is looked up at Twilio before any resend.
+    send_started_at = sa.Column(UTCDateTime, nullable=True)
+    # Not before this time: backoff after Twilio errors, the next look at a held message.
+    retry_at = sa.Column(UTCDateTime, nullable=True)
+
+
+class OutboxSenderSlot(Base):
+    """The send rate of one sending number, shared by every worker (GCRA: the time the
+    next message would go out at the configured rate)."""
+
+    __tablename__ = "outbox_sender_slots"
+
+    sender = sa.Column(sa.String(64), primary_key=True)
+    theoretical_arrival = sa.Column(UTCDateTime, nullable=False)
 
 
 class ConsoleUser(Base):

@@ -87,6 +87,18 @@ def test_no_text_is_written_twice() -> None:
     assert not described, f"{len(described)} texts occur more than once: {described}"
 
 
+def test_each_intent_lives_in_one_topic_file() -> None:
+    # docs/trainers.md names the file of every intent; only inform is split (dates of
+    # birth in identity.yml, other facts in finances.yml).
+    files: dict[str, set[str]] = {}
+    for located in located_entries(PROJECT_ROOT / "data"):
+        if located.entry.kind == "example":
+            files.setdefault(located.entry.name, set()).add(located.source)
+    assert files.pop("inform") == {"nlu/identity.yml", "nlu/finances.yml"}
+    scattered = {intent: sorted(found) for intent, found in files.items() if len(found) > 1}
+    assert not scattered, scattered
+
+
 NLU_A = """version: "3.1"
 nlu:
 - intent: greet

@@ -5,8 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from bot.storage import Database
+from bot.storage.db import alembic_config
 from bot.storage.models import Base
 
 
@@ -27,4 +29,5 @@ def test_migrate_is_idempotent(db: Database) -> None:
         version = connection.execute(
             sa.text("select version_num from alembic_version")
         ).scalar_one()
-    assert version == "0002"
+    head = ScriptDirectory.from_config(alembic_config(db.url)).get_current_head()
+    assert version == head == "0003"
