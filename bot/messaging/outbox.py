@@ -315,6 +315,8 @@ RECONCILE_AFTER = timedelta(seconds=30)
 RECONCILE_MARGIN = timedelta(minutes=2)
 
 WAITING = ("queued", "held", "unknown")
+# How long the console waits for a worker that claimed its reply first.
+WAIT_FOR_WORKER = timedelta(seconds=20)
 
 
 def due_condition(now: datetime) -> sa.sql.ColumnElement:  # type: ignore[type-arg]
@@ -526,24 +528,33 @@ class OutboxSender:
     async def dispatch_message(
         self, message_id: int, policy: Policy, now: datetime | None = None
     ) -> OutboxResult:
-        """Send one queued message now if its gate allows (the console's replies)."""
+        """Send one queued message now if its gate allows (the console's replies).
+
+        If a worker claimed it first, wait (up to WAIT_FOR_WORKER) for that worker's
+        outcome, so the caller learns what happened to it either way."""
         if now is not None:
             self.clock = SystemClock(now)
-        if not claim_due(self.worker_id, self.clock.now(), limit=1, only_ids=[message_id]):
+        if claim_due(self.worker_id, self.clock.now(), limit=1, only_ids=[message_id]):
+            return await self.process_claimed(message_id, policy)
+        waited = 0.0
+        while True:
             with get_database().session() as session:
                 message = session.get(OutboxMessage, message_id)
                 assert message is not None
                 account = session.get(Account, message.account_id)
                 assert account is not None
-                return OutboxResult(
+                in_hand = message.status in ("claimed", "sending") and message.claimed_by
+                result = OutboxResult(
                     account.account_ref,
                     message.kind,
                     message.status,
-                    f"not sent now: {message.reason or message.status}"
-                    + (" (a worker holds it)" if message.claimed_by else ""),
+                    message.reason or message.status,
                     message.twilio_sid,
                 )
-        return await self.process_claimed(message_id, policy)
+            if not in_hand or waited >= WAIT_FOR_WORKER.total_seconds():
+                return result
+            await self.clock.sleep(0.2)
+            waited += 0.2
 
     async def process_claimed(self, message_id: int, policy: Policy) -> OutboxResult:
         """Take one message this sender claimed to its end: look up an unresolved earlier

@@ -526,3 +526,26 @@ def test_the_sqlite_lock_is_released_with_its_holder(tmp_path: Path) -> None:
         SqliteWorkerLock(database).acquire()
     with SqliteWorkerLock(database):  # free again
         pass
+
+
+def test_a_message_a_worker_holds_reports_that_workers_outcome(pg: FakeTwilioApi) -> None:
+    """The console sends its reply at once; when a worker claimed it first, the console
+    waits for that worker and reports what became of the reply (sent once)."""
+    add_accounts(1)
+    policy = load_policy(get_settings().policy_file)
+    (message_id,) = queue_outreach(policy, NOON)
+    clock = ManualClock(NOON)
+    worker = make_sender(clock, worker_id="worker-a")
+    console = make_sender(clock, worker_id="console")
+    assert claim_due("worker-a", NOON, limit=1) == [message_id]
+
+    async def both() -> tuple[OutboxResult, OutboxResult]:
+        return await asyncio.gather(
+            worker.process_claimed(message_id, policy),
+            console.dispatch_message(message_id, policy),
+        )
+
+    by_worker, seen_by_console = asyncio.run(both())
+    assert by_worker.status == "sent" and seen_by_console.status == "sent"
+    assert seen_by_console.twilio_sid == by_worker.twilio_sid == pg.created[0].sid
+    assert len(pg.created) == 1
