@@ -253,7 +253,9 @@ class TwilioInput(InputChannel):
         status = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
         if not sid or not status:
             return response.text("MessageSid and MessageStatus are required", status=400)
-        record_status_callback(sid, status, form.get("ErrorCode") or None)
+        outbox = request.args.get("outbox", "")
+        outbox_id = int(outbox) if outbox.isdigit() else None  # set by the outbox's send
+        record_status_callback(sid, status, form.get("ErrorCode") or None, outbox_id)
         return response.text("", status=204)
 
 
