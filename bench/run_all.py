@@ -423,6 +423,66 @@ def memory_rows(report: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+def profile_headline(directory: Path) -> list[str]:
+    """The turn profile's before/after (turn_profile.json) and the egress A/B, briefly."""
+    import json
+
+    lines: list[str] = []
+    profile = directory / "turn_profile.json"
+    if profile.exists():
+        data = json.loads(profile.read_text(encoding="utf-8"))
+        runs = data.get("runs", {})
+        lines += [
+            "## Where a turn's time goes",
+            "",
+            f"[turn_profile.md](turn_profile.md): one conversation at a time, profiling mode, "
+            f"{data.get('run_at')} (load average {data.get('load_average')}).",
+            "",
+        ]
+        if {"before", "after"} <= set(runs):
+            rows = []
+            for label, key in (
+                ("turn in the server", None),
+                ("action server round trips", "action_server_round_trip"),
+                ("slot extraction", "extract_slots"),
+                ("NLU", "nlu"),
+                ("policies", "policies"),
+                ("egress guard", "egress_guard"),
+            ):
+                values = []
+                for run in ("before", "after"):
+                    rest = runs[run]["rest"]
+                    values.append(
+                        rest["total_ms"]["mean"] if key is None else rest["spans_ms"].get(key)
+                    )
+                rows.append([label, *values])
+            lines += [
+                "Mean ms per REST turn, the code before issue 15's fixes and after, same run:",
+                "",
+                markdown_table(["phase", "before", "after"], rows),
+                "",
+            ]
+    ab = directory / "egress_ab.json"
+    if ab.exists():
+        data = json.loads(ab.read_text(encoding="utf-8"))
+        rows = [
+            [name, v["before"]["p50_ms"], v["after"]["p50_ms"]]
+            for name, v in data.get("conversations", {}).items()
+        ]
+        lines += [
+            f"Egress guard's turn reader, p50 ms, before and after (bench/egress_ab.py, "
+            f"{data.get('run_at')}, load average {data.get('load_average')}):",
+            "",
+            markdown_table(["conversation", "before", "after"], rows),
+            "",
+        ]
+    return lines
+
+
+def _seconds(value: Any, otherwise: str) -> str:
+    return f"{value} s" if value is not None else otherwise
+
+
 def _protocol_notes(report: dict[str, Any]) -> list[str]:
     per_level = report.get("conversations_per_client") or {}
     changed = {k: v for k, v in per_level.items() if v != CONVERSATIONS}
@@ -481,7 +541,10 @@ def write_summary(
     if report.get("notes"):
         lines.append("")
     startup = [["stock rasa init", report.get("stock_rasa", {}).get("startup_s")]]
-    startup += [[name, run["startup_s"]] for name, run in report.get("parley", {}).items()]
+    startup += [
+        [name, ", ".join(str(x) for x in run["startup_s"])]
+        for name, run in report.get("parley", {}).items()
+    ]
     lines += [
         "## Start-up time to ready (s)",
         "",
@@ -496,11 +559,13 @@ def write_summary(
     lines += [
         "## Training",
         "",
-        f"- stock `rasa init` (trains the default bot): {training.get('stock_rasa_init_s')} s in this run",
-        f"- Parley, last `parley train`: {training.get('parley_total_s', training.get('parley'))} s "
-        f"({training.get('parley_log', 'no log')})",
-        f"- Parley, dialogue-only retrain (`rasa train core`) in this run: "
-        f"{training.get('parley_core_retrain_s', training.get('error', 'not timed'))} s",
+        "- stock `rasa init` (trains the default bot): "
+        + _seconds(training.get("stock_rasa_init_s"), "not trained in this run (--stock-dir)"),
+        "- Parley, last full `parley train`: "
+        + _seconds(training.get("parley_total_s"), "no training log (--training-log)")
+        + (f" ({training['parley_log']})" if training.get("parley_log") else ""),
+        "- Parley, dialogue-only retrain (`rasa train core`) in this run: "
+        + _seconds(training.get("parley_core_retrain_s"), training.get("error", "not timed")),
     ]
     comps = training.get("parley_components_s") or {}
     if comps:
@@ -509,14 +574,7 @@ def write_summary(
             + ", ".join(f"{k} {v:.0f} s" for k, v in list(comps.items())[:6])
         )
     lines.append("")
-    profile = directory / "turn_profile.md"
-    if profile.exists():
-        lines += [
-            "## Where a turn's time goes",
-            "",
-            "See [turn_profile.md](turn_profile.md) (one conversation at a time, profiling mode).",
-            "",
-        ]
+    lines += profile_headline(directory)
     micro = report.get("micro") or {}
     if micro:
         lines += ["## Micro-benchmarks (in process)", ""]
@@ -558,6 +616,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         nargs="+",
         help="levels for the Twilio webhook (default: --levels)",
     )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite summary.md and latency.png from reports/bench/results.json, measure nothing",
+    )
     parser.add_argument("--skip-stock", action="store_true")
     parser.add_argument("--stock-dir", type=Path, help="reuse a trained `rasa init` directory")
     parser.add_argument("--skip-sqlite", action="store_true")
@@ -582,6 +645,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # every database created is dropped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.chdir(PROJECT_ROOT)
+    if args.report_only:
+        import json
+
+        saved = json.loads((REPORT_DIR / "results.json").read_text(encoding="utf-8"))
+        png = plot(saved, saved["levels"], REPORT_DIR / "latency.png")
+        log(f"rewrote {write_summary(saved, saved['levels'], png).relative_to(PROJECT_ROOT)}")
+        return 0
     levels = sorted(set(args.levels))
     for item in args.conversations_at:
         level, _, count = item.partition("=")
