@@ -18,7 +18,7 @@ help:
 	@echo "make validate  check the training data (rasa data validate --fail-on-warning)"
 	@echo "make trainer-check  a trainer's YAML-only change in a throwaway copy: retrain, converse, test stories"
 	@echo "make crossval  5-fold NLU cross-validation into reports/nlu/ (a benchmark)"
-	@echo "make bench     benchmarks into reports/"
+	@echo "make bench     benchmarks against stock Rasa into reports/bench/ (not tests)"
 	@echo "make soak      long fault and scale-out runs (pytest -m soak): 20 rounds on two Rasa servers, the stock-lock control"
 	@echo "make lint      ruff and mypy"
 	@echo "make browser   install chromium for the console's browser tests (apt, as root)"
@@ -97,8 +97,14 @@ lint: install
 crossval: install
 	$(BIN)/python -m bench.nlu_crossval
 
-bench: install
-	$(BIN)/python -m bench.run_all
+# Benchmarks (not tests: nothing here fails on a slow machine): the turn profile, REST and
+# Twilio load at 1/10/50 concurrent conversations on SQLite and PostgreSQL against a stock
+# `rasa init` bot trained in the same run, start-up, memory and training time, into
+# reports/bench/ (summary.md, *.json, latency.png). About 30 minutes on 2 idle cores.
+# BENCH_ARGS passes options (python -m bench.run_all --help); PARLEY_TRAINING_LOG names
+# the output of the last `parley train` to read its time from.
+bench: model
+	nice -n 10 $(BIN)/python -m bench.run_all $(BENCH_ARGS)
 
 clean:
 	rm -rf models build .rasa results var/run

@@ -27,6 +27,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -76,7 +77,7 @@ def load_average() -> str:
 
 
 def accounts_needed(levels: Sequence[int]) -> int:
-    if sum(levels) * CONVERSATIONS > WARMUP_INDEX:
+    if sum(level * conversations_at(level) for level in levels) > WARMUP_INDEX:
         raise SystemExit(f"at most {WARMUP_INDEX // CONVERSATIONS} conversations in all levels")
     return 2 * TWILIO_OFFSET
 
@@ -114,6 +115,14 @@ def private_redis() -> Iterator[str]:
         process.wait(timeout=10)
 
 
+# Conversations per client by level (default CONVERSATIONS); --conversations-at changes it.
+CONVERSATIONS_AT: dict[int, int] = {}
+
+
+def conversations_at(level: int) -> int:
+    return CONVERSATIONS_AT.get(level, CONVERSATIONS)
+
+
 def drive(target: Target, levels: Sequence[int], offset: int, label: str) -> list[dict[str, Any]]:
     """Each load level in turn, after one warm-up conversation (not counted: the first
     calls of a fresh server load things lazily)."""
@@ -127,7 +136,9 @@ def drive(target: Target, levels: Sequence[int], offset: int, label: str) -> lis
             return bench_phone(first + k)
 
         begin_load = load_average()
-        result = asyncio.run(run_level(target, level, senders))
+        per_client = conversations_at(level)
+        result = asyncio.run(run_level(target, level, senders, conversations=per_client))
+        result["conversations_per_client"] = per_client
         result["load_average_before"] = begin_load
         result["load_average_after"] = load_average()
         log(
@@ -136,7 +147,7 @@ def drive(target: Target, levels: Sequence[int], offset: int, label: str) -> lis
             f"unanswered {result['unanswered']} (load {result['load_average_after']})"
         )
         results.append(result)
-        start += level * CONVERSATIONS
+        start += level * per_client
     return results
 
 
@@ -172,7 +183,7 @@ def bench_parley(
     *,
     processes: int = 1,
     redis_url: str | None = None,
-    twilio: bool = True,
+    twilio_levels: Sequence[int] = (),
     extra_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     from tests.fakes.twilio_api import FakeTwilioApi
@@ -187,7 +198,7 @@ def bench_parley(
             database_url,
             fake.base_url,
             model=newest_model(),
-            accounts=accounts_needed(levels),
+            accounts=accounts_needed(sorted({*levels, *twilio_levels})),
             processes=processes,
             extra_env=env,
         )
@@ -205,11 +216,11 @@ def bench_parley(
                         twilio_token=TWILIO_TOKEN,
                         public_urls=bot.public_base_urls,
                     ),
-                    levels,
+                    twilio_levels,
                     TWILIO_OFFSET,
                     f"{label} Twilio",
                 )
-                if twilio
+                if twilio_levels
                 else []
             )
             loaded = bot.memory()
@@ -412,6 +423,80 @@ def memory_rows(report: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+def profile_headline(directory: Path) -> list[str]:
+    """The turn profile's before/after (turn_profile.json) and the egress A/B, briefly."""
+    import json
+
+    lines: list[str] = []
+    profile = directory / "turn_profile.json"
+    if profile.exists():
+        data = json.loads(profile.read_text(encoding="utf-8"))
+        runs = data.get("runs", {})
+        lines += [
+            "## Where a turn's time goes",
+            "",
+            f"[turn_profile.md](turn_profile.md): one conversation at a time, profiling mode, "
+            f"{data.get('run_at')} (load average {data.get('load_average')}).",
+            "",
+        ]
+        if {"before", "after"} <= set(runs):
+            rows = []
+            for label, key in (
+                ("turn in the server", None),
+                ("action server round trips", "action_server_round_trip"),
+                ("slot extraction", "extract_slots"),
+                ("NLU", "nlu"),
+                ("policies", "policies"),
+                ("egress guard", "egress_guard"),
+            ):
+                values = []
+                for run in ("before", "after"):
+                    rest = runs[run]["rest"]
+                    values.append(
+                        rest["total_ms"]["mean"] if key is None else rest["spans_ms"].get(key)
+                    )
+                rows.append([label, *values])
+            lines += [
+                "Mean ms per REST turn, the code before issue 15's fixes and after, same run:",
+                "",
+                markdown_table(["phase", "before", "after"], rows),
+                "",
+            ]
+    ab = directory / "egress_ab.json"
+    if ab.exists():
+        data = json.loads(ab.read_text(encoding="utf-8"))
+        rows = [
+            [name, v["before"]["p50_ms"], v["after"]["p50_ms"]]
+            for name, v in data.get("conversations", {}).items()
+        ]
+        lines += [
+            f"Egress guard's turn reader, p50 ms, before and after (bench/egress_ab.py, "
+            f"{data.get('run_at')}, load average {data.get('load_average')}):",
+            "",
+            markdown_table(["conversation", "before", "after"], rows),
+            "",
+        ]
+    return lines
+
+
+def _seconds(value: Any, otherwise: str) -> str:
+    return f"{value} s" if value is not None else otherwise
+
+
+def _protocol_notes(report: dict[str, Any]) -> list[str]:
+    per_level = report.get("conversations_per_client") or {}
+    changed = {k: v for k, v in per_level.items() if v != CONVERSATIONS}
+    if not changed:
+        return []
+    return [
+        "Conversations per client changed for this run (the machine was too busy for the "
+        "full count at every level): "
+        + ", ".join(f"{v} at {k} concurrent" for k, v in changed.items())
+        + ".",
+        "",
+    ]
+
+
 def write_summary(
     report: dict[str, Any], levels: Sequence[int], png: Path | None, directory: Path = REPORT_DIR
 ) -> Path:
@@ -422,8 +507,9 @@ def write_summary(
         f"other engineers). Load average at the start {report['load_average_start']}, at the "
         f"end {report['load_average_end']}; each row gives the load average after it. Compare "
         "figures of this run only. Each client holds 4 conversations of 5 messages "
-        "(`bench/load.py`); the stock bot is `rasa init --no-prompt`, trained in this run.",
+        "(`bench/load.py`) unless said below; the stock bot is `rasa init --no-prompt`.",
         "",
+        *_protocol_notes(report),
         "## Target (issue 15)",
         "",
         *(verdict(report) or ["- not measured in this run"]),
@@ -455,7 +541,10 @@ def write_summary(
     if report.get("notes"):
         lines.append("")
     startup = [["stock rasa init", report.get("stock_rasa", {}).get("startup_s")]]
-    startup += [[name, run["startup_s"]] for name, run in report.get("parley", {}).items()]
+    startup += [
+        [name, ", ".join(str(x) for x in run["startup_s"])]
+        for name, run in report.get("parley", {}).items()
+    ]
     lines += [
         "## Start-up time to ready (s)",
         "",
@@ -470,11 +559,13 @@ def write_summary(
     lines += [
         "## Training",
         "",
-        f"- stock `rasa init` (trains the default bot): {training.get('stock_rasa_init_s')} s in this run",
-        f"- Parley, last `parley train`: {training.get('parley_total_s', training.get('parley'))} s "
-        f"({training.get('parley_log', 'no log')})",
-        f"- Parley, dialogue-only retrain (`rasa train core`) in this run: "
-        f"{training.get('parley_core_retrain_s', training.get('error', 'not timed'))} s",
+        "- stock `rasa init` (trains the default bot): "
+        + _seconds(training.get("stock_rasa_init_s"), "not trained in this run (--stock-dir)"),
+        "- Parley, last full `parley train`: "
+        + _seconds(training.get("parley_total_s"), "no training log (--training-log)")
+        + (f" ({training['parley_log']})" if training.get("parley_log") else ""),
+        "- Parley, dialogue-only retrain (`rasa train core`) in this run: "
+        + _seconds(training.get("parley_core_retrain_s"), training.get("error", "not timed")),
     ]
     comps = training.get("parley_components_s") or {}
     if comps:
@@ -483,14 +574,7 @@ def write_summary(
             + ", ".join(f"{k} {v:.0f} s" for k, v in list(comps.items())[:6])
         )
     lines.append("")
-    profile = directory / "turn_profile.md"
-    if profile.exists():
-        lines += [
-            "## Where a turn's time goes",
-            "",
-            "See [turn_profile.md](turn_profile.md) (one conversation at a time, profiling mode).",
-            "",
-        ]
+    lines += profile_headline(directory)
     micro = report.get("micro") or {}
     if micro:
         lines += ["## Micro-benchmarks (in process)", ""]
@@ -507,12 +591,36 @@ def write_summary(
     return path
 
 
+def _store(report: dict[str, Any], name: str, result: dict[str, Any] | None) -> None:
+    if result is not None:
+        report["parley"][name] = result
+
+
 # --- main ------------------------------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", type=int, nargs="+", default=list(DEFAULT_LEVELS))
+    parser.add_argument(
+        "--conversations-at",
+        action="append",
+        default=[],
+        metavar="LEVEL=N",
+        help=f"conversations per client at one level (default {CONVERSATIONS}; "
+        "e.g. 50=1 when the machine is too busy for 1,000 messages per server)",
+    )
+    parser.add_argument(
+        "--twilio-levels",
+        type=int,
+        nargs="+",
+        help="levels for the Twilio webhook (default: --levels)",
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite summary.md and latency.png from reports/bench/results.json, measure nothing",
+    )
     parser.add_argument("--skip-stock", action="store_true")
     parser.add_argument("--stock-dir", type=Path, help="reuse a trained `rasa init` directory")
     parser.add_argument("--skip-sqlite", action="store_true")
@@ -533,8 +641,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="output of the last `parley train` (default: PARLEY_TRAINING_LOG)",
     )
     args = parser.parse_args(argv)
+    # SIGTERM (kill, a CI timeout) unwinds like Ctrl-C: every server started is stopped and
+    # every database created is dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.chdir(PROJECT_ROOT)
+    if args.report_only:
+        import json
+
+        saved = json.loads((REPORT_DIR / "results.json").read_text(encoding="utf-8"))
+        png = plot(saved, saved["levels"], REPORT_DIR / "latency.png")
+        log(f"rewrote {write_summary(saved, saved['levels'], png).relative_to(PROJECT_ROOT)}")
+        return 0
     levels = sorted(set(args.levels))
+    for item in args.conversations_at:
+        level, _, count = item.partition("=")
+        if not (level.isdigit() and count.isdigit() and int(count) > 0):
+            parser.error(f"--conversations-at wants LEVEL=N (positive integers), got {item!r}")
+        CONVERSATIONS_AT[int(level)] = int(count)
+    sms_levels = [] if args.skip_twilio else sorted(set(args.twilio_levels or levels))
     report: dict[str, Any] = {
         "run_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": platform.platform(),
@@ -542,25 +666,62 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "load_average_start": load_average(),
         "levels": levels,
-        "conversations_per_client": CONVERSATIONS,
+        "conversations_per_client": {str(n): conversations_at(n) for n in levels},
         "model": newest_model().name,
         "parley": {},
         "notes": [],
     }
+
+    def save() -> None:
+        """Reports so far (a run cut short still leaves its figures)."""
+        report["load_average_end"] = load_average()
+        write_json(
+            REPORT_DIR / "load.json",
+            {k: report.get(k) for k in ("run_at", "levels", "stock_rasa", "parley")},
+        )
+        write_json(REPORT_DIR / "results.json", report)
+        png = plot(report, levels, REPORT_DIR / "latency.png")
+        write_summary(report, levels, png)
+
+    def attempt(label: str, job: Any) -> Any:
+        try:
+            result = job()
+        except Exception as exc:  # noqa: BLE001 - one server failing must not lose the rest
+            log(f"{label} failed: {type(exc).__name__}: {exc}")
+            report["notes"].append(f"{label} failed: {type(exc).__name__}: {str(exc)[-300:]}")
+            result = None
+        save()
+        return result
+
     with tempfile.TemporaryDirectory(prefix="parley-bench-") as tmp:
         workdir = Path(tmp)
         if not args.skip_stock:
-            report["stock_rasa"] = bench_stock(workdir, levels, args.stock_dir)
+            stock = attempt("stock rasa", lambda: bench_stock(workdir, levels, args.stock_dir))
+            if stock is not None:
+                report["stock_rasa"] = stock
+                save()
         if not args.skip_sqlite:
-            report["parley"]["Parley SQLite, 1 process"] = bench_parley(
-                "sqlite-1", workdir, f"sqlite:///{workdir / 'sqlite-1.db'}", levels,
-                twilio=not args.skip_twilio,
-            )  # fmt: skip
+
+            def sqlite_one() -> dict[str, Any]:
+                return bench_parley(
+                    "sqlite-1", workdir, f"sqlite:///{workdir / 'sqlite-1.db'}", levels,
+                    twilio_levels=sms_levels,
+                )  # fmt: skip
+
+            _store(report, "Parley SQLite, 1 process", attempt("Parley SQLite", sqlite_one))
+            save()
         if not args.skip_postgres:
-            with postgres_database(f"parley_bench_{os.getpid()}") as url:
-                report["parley"]["Parley PostgreSQL, 1 process"] = bench_parley(
-                    "postgres-1", workdir, url, levels, twilio=not args.skip_twilio
-                )
+
+            def postgres_one() -> dict[str, Any]:
+                with postgres_database(f"parley_bench_{os.getpid()}") as url:
+                    return bench_parley(
+                        "postgres-1", workdir, url, levels, twilio_levels=sms_levels
+                    )
+
+            _store(
+                report, "Parley PostgreSQL, 1 process", attempt("Parley PostgreSQL", postgres_one)
+            )
+            save()
         lock_store = lock_store_available()
         if args.skip_two_processes:
             pass
@@ -571,20 +732,35 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "conversation's messages out of order."
             )
         elif not args.skip_postgres:
-            with (
-                private_redis() as redis_url,
-                postgres_database(f"parley_bench2_{os.getpid()}") as url,
-            ):
-                report["parley"]["Parley PostgreSQL, 2 processes"] = bench_parley(
-                    "postgres-2", workdir, url, levels, processes=2, redis_url=redis_url,
-                    twilio=not args.skip_twilio,
-                )  # fmt: skip
+
+            def postgres_two() -> dict[str, Any]:
+                with (
+                    private_redis() as redis_url,
+                    postgres_database(f"parley_bench2_{os.getpid()}") as url,
+                ):
+                    return bench_parley(
+                        "postgres-2", workdir, url, levels, processes=2, redis_url=redis_url
+                    )
+
+            report["notes"].append(
+                "Two processes: two `parley serve` (each a Rasa server and an action server) on "
+                "one PostgreSQL database and a private Redis (Parley's atomic lock store, "
+                f"{lock_store}), started together with the same credentials set; messages "
+                "sent round robin to the two Rasa servers; REST only."
+            )
+            _store(
+                report,
+                "Parley PostgreSQL, 2 processes",
+                attempt("Parley PostgreSQL, 2 processes", postgres_two),
+            )
+            save()
         stock_s = report.get("stock_rasa", {}).get("training_s")
         report["training"] = training_times(args.training_log, stock_s)
         if not args.skip_retrain:
             log("timing a dialogue-only retrain (rasa train core, into a temp dir)...")
             report["training"].update(time_core_retrain(workdir))
             log(f"training: {report['training']}")
+        save()
     if not args.skip_profile:
         from bench import profile_turn
 
@@ -596,15 +772,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         log("micro-benchmarks...")
         report["micro"] = run_micro()
-    report["load_average_end"] = load_average()
-    write_json(
-        REPORT_DIR / "load.json",
-        {k: report.get(k) for k in ("run_at", "levels", "stock_rasa", "parley")},
-    )
-    write_json(REPORT_DIR / "results.json", report)
-    png = plot(report, levels, REPORT_DIR / "latency.png")
-    path = write_summary(report, levels, png)
-    log(f"summary written to {path.relative_to(PROJECT_ROOT)}")
+    save()
+    log(f"summary written to {(REPORT_DIR / 'summary.md').relative_to(PROJECT_ROOT)}")
     for line in verdict(report):
         log(line)
     return 0

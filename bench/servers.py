@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -171,10 +173,7 @@ class Parley:
     served: list[ServeProcess]
     secrets_dir: Path
     startup_s: list[float] = field(default_factory=list)
-
-    @property
-    def rest_token(self) -> str:
-        return (self.secrets_dir / "rest_token").read_text().strip()
+    rest_token: str = ""
 
     def memory(self) -> dict[str, float]:
         result: dict[str, float] = {}
@@ -252,56 +251,55 @@ def start_parley(
     csv = workdir / "accounts.csv"
     accounts_csv(csv, 0, accounts)
     import_accounts(env, csv)
-    served: list[ServeProcess] = []
-    urls: list[str] = []
-    bases: list[str] = []
-    startup: list[float] = []
-    try:
-        for n in range(processes):
-            rasa_port, action_port, console_port = free_port(), free_port(), free_port()
-            url = f"http://127.0.0.1:{rasa_port}"
-            own = {**env, "PUBLIC_BASE_URL": url}
-            if n > 0:
-                # Generated once by the first process; the others read the same files.
-                own.update(_shared_secrets(workdir / "secrets"))
-            begin = time.perf_counter()
-            served.append(
-                start_serve(
-                    [
-                        "--rasa-port",
-                        str(rasa_port),
-                        "--action-port",
-                        str(action_port),
-                        "--console-port",
-                        str(console_port),
-                        "--model",
-                        str(model),
-                    ],
-                    own,
-                )  # fmt: skip
-            )
-            startup.append(round(time.perf_counter() - begin, 1))
-            urls.append(url)
-            bases.append(url)
-    except BaseException:
-        for one in served:
+    if processes > 1:
+        # Several processes need the same credentials, set (not generated per process).
+        env.update({name: secrets.token_hex(32) for name in SHARED_SECRETS})
+    ports = [(free_port(), free_port(), free_port()) for _ in range(processes)]
+    urls = [f"http://127.0.0.1:{rasa_port}" for rasa_port, _, _ in ports]
+    served: list[ServeProcess | None] = [None] * processes
+    startup: list[float] = [0.0] * processes
+    failures: list[BaseException] = []
+
+    def start(n: int) -> None:
+        rasa_port, action_port, console_port = ports[n]
+        begin = time.perf_counter()
+        try:
+            served[n] = start_serve(
+                [
+                    "--rasa-port", str(rasa_port),
+                    "--action-port", str(action_port),
+                    "--console-port", str(console_port),
+                    "--model", str(model),
+                ],
+                {**env, "PUBLIC_BASE_URL": urls[n]},
+            )  # fmt: skip
+        except BaseException as exc:  # noqa: BLE001 - re-raised below, after the others
+            failures.append(exc)
+        startup[n] = round(time.perf_counter() - begin, 1)
+
+    # Started together (each waits for its own ready line), as a deployment would.
+    threads = [threading.Thread(target=start, args=(n,)) for n in range(processes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    running = [one for one in served if one is not None]
+    if failures:
+        for one in running:
             one.stop()
-        raise
-    return Parley(urls, bases, env, served, workdir / "secrets", startup)
+        raise failures[0]
+    rest_token = (
+        env.get("PARLEY_REST_TOKEN") or (workdir / "secrets" / "rest_token").read_text().strip()
+    )
+    return Parley(urls, list(urls), env, running, workdir / "secrets", startup, rest_token)
 
 
-def _shared_secrets(directory: Path) -> dict[str, str]:
-    names = {
-        "rasa_auth_token": "RASA_AUTH_TOKEN",
-        "rest_token": "PARLEY_REST_TOKEN",
-        "actions_secret": "PARLEY_ACTIONS_SECRET",
-        "console_secret": "PARLEY_CONSOLE_SECRET",
-    }
-    return {
-        variable: (directory / name).read_text().strip()
-        for name, variable in names.items()
-        if (directory / name).exists()
-    }
+SHARED_SECRETS = (
+    "RASA_AUTH_TOKEN",
+    "PARLEY_REST_TOKEN",
+    "PARLEY_ACTIONS_SECRET",
+    "PARLEY_CONSOLE_SECRET",
+)
 
 
 # --- stock Rasa ------------------------------------------------------------------------

@@ -206,7 +206,12 @@ def guard_replies(
         account = repo.find_by_phone(phone) if phone else None
         opted_out = account is not None and "opted_out" in repo.active_flags(account)
         terms = debt_terms(account) if account is not None else []
-        utterances = turn_utterances(sender_id, message_id, session) or []
+        # The turn's events only matter to judge a message: after an opt-out (which
+        # response it came from) or when it names a debt detail (was the sender verified
+        # when it was said). Most turns need neither, and then nothing more is read.
+        texts = [str(reply.get("text") or "") for reply in replies]
+        needs_turn = opted_out or any(text and discloses(text, terms) for text in texts)
+        utterances = (turn_utterances(sender_id, message_id, session) or []) if needs_turn else []
     pending = list(utterances)
     allowed: list[dict[str, Any]] = []
     blocked: list[str] = []

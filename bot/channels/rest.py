@@ -3,6 +3,7 @@ message reaches Rasa."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -53,7 +54,11 @@ class RedactingRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         async def gated(message: UserMessage) -> Any:
             try:
-                admission = inbound_gate.admit(message.sender_id, message.text)
+                # Database work runs in a thread: the event loop meanwhile serves the
+                # other conversations' NLU and policies.
+                admission = await asyncio.to_thread(
+                    inbound_gate.admit, message.sender_id, message.text
+                )
             except DatabaseUnavailableError as exc:
                 # No claim to make here, so a database problem must not lose the message:
                 # it goes on without the account's time zone (relative dates in UTC).
@@ -68,8 +73,8 @@ class RedactingRestInput(RestInput):
             # are what the REST channel answers with, so they are filtered in place.
             collector = message.output_channel
             if isinstance(collector, CollectingOutputChannel):
-                collector.messages[:] = guard_replies(
-                    message.sender_id, message.message_id, collector.messages
+                collector.messages[:] = await asyncio.to_thread(
+                    guard_replies, message.sender_id, message.message_id, list(collector.messages)
                 )
             return result
 

@@ -7,6 +7,7 @@ travels back in the HTTP response) and records delivery-status callbacks.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -180,7 +181,10 @@ class TwilioInput(InputChannel):
         text, flags = clean_inbound_text(inbound.body)
         # One transaction: claim the MessageSid, find the account, note the contact,
         # apply Twilio's opt-out signal and decide whether the bot may see the message.
-        admission = inbound_gate.admit(
+        # Database work runs in a thread: the event loop meanwhile serves the other
+        # conversations' NLU and policies.
+        admission = await asyncio.to_thread(
+            inbound_gate.admit,
             inbound.sender,
             text,
             message_sid=inbound.message_sid,
@@ -193,12 +197,12 @@ class TwilioInput(InputChannel):
             return _xml(admission.reply if admission.reply is not None else twiml([]))
         if inbound.opt_out_type:
             # Twilio's Advanced Opt-Out already replied to STOP/START/HELP itself.
-            return self._done(inbound, [])
+            return await self._done(inbound, [])
         if not text.strip():
             replies = [MEDIA_ONLY_REPLY] if inbound.num_media else []
-            return self._done(inbound, replies)
+            return await self._done(inbound, replies)
         if not admission.allowed:
-            return self._done(inbound, [])
+            return await self._done(inbound, [])
         metadata = {
             "channel": inbound.channel,
             "message_sid": inbound.message_sid,
@@ -221,17 +225,19 @@ class TwilioInput(InputChannel):
             )
         except Exception:  # noqa: BLE001 - the debtor must get an answer, and a retry must work
             logger.exception("processing %s failed", inbound.message_sid)
-            inbound_gate.fail(inbound.message_sid)
+            await asyncio.to_thread(inbound_gate.fail, inbound.message_sid)
             return _xml(twiml([TRY_AGAIN_REPLY]))
         # The last word on what leaves: no debt detail before verification, nothing but
         # the confirmation after an opt-out, whatever the stories said (bot.channels.egress).
-        allowed = guard_replies(inbound.sender, inbound.message_sid, collector.messages)
+        allowed = await asyncio.to_thread(
+            guard_replies, inbound.sender, inbound.message_sid, list(collector.messages)
+        )
         replies = [m["text"] for m in allowed if m.get("text")]
-        return self._done(inbound, replies)
+        return await self._done(inbound, replies)
 
-    def _done(self, inbound: InboundSms, replies: list[str]) -> HTTPResponse:
+    async def _done(self, inbound: InboundSms, replies: list[str]) -> HTTPResponse:
         body = twiml(replies)
-        inbound_gate.complete(inbound.message_sid, body)
+        await asyncio.to_thread(inbound_gate.complete, inbound.message_sid, body)
         logger.info(
             "answered %s from %s with %d message(s)",
             inbound.message_sid,
@@ -253,7 +259,9 @@ class TwilioInput(InputChannel):
         status = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
         if not sid or not status:
             return response.text("MessageSid and MessageStatus are required", status=400)
-        record_status_callback(sid, status, form.get("ErrorCode") or None)
+        outbox = request.args.get("outbox", "")
+        outbox_id = int(outbox) if outbox.isdigit() else None  # set by the outbox's send
+        record_status_callback(sid, status, form.get("ErrorCode") or None, outbox_id)
         return response.text("", status=204)
 
 

@@ -30,7 +30,7 @@ from bot.negotiation.wording import format_date
 from bot.privacy import mask_phone
 from bot.settings import Settings, get_settings
 from bot.storage import AccountRepository, get_database, record_audit
-from bot.storage.delivery import TWILIO_RECIPIENT_OPTED_OUT
+from bot.storage.delivery import STATUS_RANK, TWILIO_RECIPIENT_OPTED_OUT
 from bot.storage.models import Account, Agreement, Installment, OutboxMessage
 from bot.storage.types import utcnow
 
@@ -315,6 +315,8 @@ RECONCILE_AFTER = timedelta(seconds=30)
 RECONCILE_MARGIN = timedelta(minutes=2)
 
 WAITING = ("queued", "held", "unknown")
+# How long the console waits for a worker that claimed its reply first.
+WAIT_FOR_WORKER = timedelta(seconds=20)
 
 
 def due_condition(now: datetime) -> sa.sql.ColumnElement:  # type: ignore[type-arg]
@@ -415,6 +417,7 @@ def release_claims(worker_id: str, ids: Sequence[int] | None = None) -> int:
 class _Prepared:
     """A claimed message that passed its gate, ready for Twilio."""
 
+    message_id: int
     ref: str
     kind: str
     to: str
@@ -474,9 +477,11 @@ class OutboxSender:
             client = None
         return cls(client, settings, **kwargs)
 
-    def _status_callback(self) -> str | None:
+    def _status_callback(self, message_id: int) -> str | None:
+        # The outbox id rides along (Twilio signs the whole URL), so a callback that comes
+        # before the send's answer, or for a send whose answer was lost, finds its message.
         base = self.settings.public_base_url
-        return f"{base}/webhooks/twilio/status" if base else None
+        return f"{base}/webhooks/twilio/status?outbox={message_id}" if base else None
 
     def _sender_number(self, channel: str) -> str | None:
         if channel == "whatsapp":
@@ -526,24 +531,33 @@ class OutboxSender:
     async def dispatch_message(
         self, message_id: int, policy: Policy, now: datetime | None = None
     ) -> OutboxResult:
-        """Send one queued message now if its gate allows (the console's replies)."""
+        """Send one queued message now if its gate allows (the console's replies).
+
+        If a worker claimed it first, wait (up to WAIT_FOR_WORKER) for that worker's
+        outcome, so the caller learns what happened to it either way."""
         if now is not None:
             self.clock = SystemClock(now)
-        if not claim_due(self.worker_id, self.clock.now(), limit=1, only_ids=[message_id]):
+        if claim_due(self.worker_id, self.clock.now(), limit=1, only_ids=[message_id]):
+            return await self.process_claimed(message_id, policy)
+        waited = 0.0
+        while True:
             with get_database().session() as session:
                 message = session.get(OutboxMessage, message_id)
                 assert message is not None
                 account = session.get(Account, message.account_id)
                 assert account is not None
-                return OutboxResult(
+                in_hand = message.status in ("claimed", "sending") and message.claimed_by
+                result = OutboxResult(
                     account.account_ref,
                     message.kind,
                     message.status,
-                    f"not sent now: {message.reason or message.status}"
-                    + (" (a worker holds it)" if message.claimed_by else ""),
+                    message.reason or message.status,
                     message.twilio_sid,
                 )
-        return await self.process_claimed(message_id, policy)
+            if not in_hand or waited >= WAIT_FOR_WORKER.total_seconds():
+                return result
+            await self.clock.sleep(0.2)
+            waited += 0.2
 
     async def process_claimed(self, message_id: int, policy: Policy) -> OutboxResult:
         """Take one message this sender claimed to its end: look up an unresolved earlier
@@ -646,7 +660,7 @@ class OutboxSender:
                 message.attempts += 1
                 message.claim_expires_at = now + self.lease
             return _Prepared(
-                ref, message.kind, message.to_address, sender, message.body,
+                message_id, ref, message.kind, message.to_address, sender, message.body,
                 message.idempotency_key, use_template, _first_name(account),
             )  # fmt: skip
 
@@ -686,6 +700,10 @@ class OutboxSender:
         with database.session() as session:
             message = session.get(OutboxMessage, message_id)
             assert message is not None
+            if message.twilio_sid:  # a status callback proved Twilio has it meanwhile
+                return OutboxResult(
+                    ref, kind, message.status, message.reason or "", message.twilio_sid
+                )
             if message.claimed_by != self.worker_id or message.status != "claimed":
                 return OutboxResult(ref, kind, "skipped", "another sender took it over")
             if error is not None:
@@ -737,6 +755,14 @@ class OutboxSender:
                     "outbox %s was sent twice (%s and %s): raise the lease above the longest send",
                     message_id, message.twilio_sid, sid,
                 )  # fmt: skip
+            if message.twilio_sid and sid in (None, message.twilio_sid):
+                # A status callback got here first: Twilio has the message, whatever our
+                # request's answer was (lost, or not yet recorded).
+                if status != "sent":
+                    status, reason = "sent", "sent (Twilio's status callback confirmed it)"
+                if STATUS_RANK.get(message.status, 0) > STATUS_RANK["sent"]:
+                    status = message.status  # delivered/read already: keep it
+                sid, error_code = message.twilio_sid, None
             if status == "retry":
                 if message.attempts >= MAX_SEND_ATTEMPTS:
                     status, reason = (
@@ -780,15 +806,24 @@ class OutboxSender:
         return OutboxResult(prepared.ref, prepared.kind, status, reason, sid)
 
     async def _send(self, p: _Prepared) -> tuple[str, str, str | None, str | None]:
-        return await self._send_request(p.to, p.sender, p.body, p.key, p.use_template, p.first_name)
+        callback = self._status_callback(p.message_id)
+        return await self._send_request(
+            p.to, p.sender, p.body, p.key, p.use_template, p.first_name, callback
+        )
 
     async def _send_request(
-        self, to: str, sender: str, body: str, key: str, use_template: bool, first_name: str
+        self,
+        to: str,
+        sender: str,
+        body: str,
+        key: str,
+        use_template: bool,
+        first_name: str,
+        callback: str | None,
     ) -> tuple[str, str, str | None, str | None]:
         """(status, reason, sid, error code); status "retry" is decided by _record."""
         assert self.client is not None
         template = self.settings.twilio_whatsapp_template_sid
-        callback = self._status_callback()
         try:
             if use_template:
                 if not template:
@@ -822,7 +857,7 @@ class OutboxSender:
         except TwilioApiError as exc:
             if exc.code == TWILIO_WHATSAPP_OUTSIDE_WINDOW and template and not use_template:
                 return await self._send_request(
-                    to, sender, body, key + ":template", True, first_name
+                    to, sender, body, key + ":template", True, first_name, callback
                 )
             if exc.code == TWILIO_RECIPIENT_OPTED_OUT:
                 return (

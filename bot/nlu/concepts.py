@@ -17,9 +17,20 @@ from pathlib import Path
 
 import yaml
 
+from bot.nlu.normalize import hardship
+
 LEXICON_PATH = Path(__file__).with_name("concepts.yml")
 # What a model that reads concepts depends on besides its own code (its fingerprint).
-FILES = (LEXICON_PATH, Path(__file__))
+FILES = (LEXICON_PATH, Path(__file__), Path(hardship.__file__))
+# The hardship vocabulary has one home, bot/nlu/normalize/hardship.py (the phrases of the
+# `hardship` entity). A lexicon concept named like a hardship kind gets that kind's phrases
+# on top of the broader cues the lexicon lists for it, except the phrases that name a
+# crisis (hardship.CRISIS_PHRASES): those stay with the crisis concepts alone, so "chemo"
+# or "my dad died" never looks like ordinary illness or family trouble to the intent models.
+HARDSHIP_CONCEPTS = ("job_loss", "illness", "family", "reduced_income")
+# The concepts that carry crisis phrases (tests/nlu/test_hardship_vocabulary.py checks that
+# every entity phrase they match is one of hardship.CRISIS_PHRASES).
+CRISIS_CONCEPTS = ("crisis", "bereavement", "severe_illness", "abuse")
 # How much the concept channel counts next to words and characters (0.45 scored best in
 # 5-fold CV for both the intent and the emotion model; at 1.0 it drowns the words).
 DEFAULT_WEIGHT = 0.45
@@ -49,7 +60,21 @@ def load_lexicon(path: Path = LEXICON_PATH) -> dict[str, list[str]]:
                     "non-empty string (quote yes, no, on, off and numbers)"
                 )
         lexicon[concept] = [p.strip().lower().translate(_APOSTROPHES) for p in phrases]
-    return lexicon
+    return with_hardship_phrases(lexicon)
+
+
+def hardship_phrases_for(kind: str) -> list[str]:
+    """The `hardship` entity phrases of ``kind`` that the concept of that name takes."""
+    return [p for p in hardship.HARDSHIP_PHRASES[kind] if p not in hardship.CRISIS_PHRASES]
+
+
+def with_hardship_phrases(lexicon: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """``lexicon`` with each hardship concept it defines extended by the entity's phrases."""
+    merged = dict(lexicon)
+    for kind in HARDSHIP_CONCEPTS:
+        if kind in merged:
+            merged[kind] = list(dict.fromkeys([*merged[kind], *hardship_phrases_for(kind)]))
+    return merged
 
 
 def _pattern(phrases: Sequence[str]) -> re.Pattern[str]:

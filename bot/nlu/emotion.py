@@ -17,8 +17,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from bot.nlu import concepts
+from bot.nlu import concepts, sentence_encoder
 from bot.nlu.concepts import ConceptAnalyzer
+from bot.nlu.sentence_encoder import SentenceEmbedding
 from bot.nlu.sklearn_component import SklearnComponent
 
 logger = logging.getLogger(__name__)
@@ -64,10 +65,18 @@ def _lowercase(texts: Any) -> list[str]:
 
 
 def build_emotion_pipeline(
-    c: float, random_seed: int, concept_weight: float = concepts.DEFAULT_WEIGHT
+    c: float,
+    random_seed: int,
+    concept_weight: float = concepts.DEFAULT_WEIGHT,
+    embedding_weight: float = 0.0,
 ) -> Pipeline:
     """Word and character n-grams, style cues and the concepts of bot/nlu/concepts.yml
-    (anger, worry, sadness, crisis, ...) into a balanced logistic regression."""
+    (anger, worry, sadness, crisis, ...) into a balanced logistic regression; with
+    `embedding_weight` > 0, the pretrained sentence embedding too (it carries how people
+    word feelings well beyond our data: forum posts, not only debt texts)."""
+    embedding: list[tuple[str, Any]] = (
+        [("embedding", SentenceEmbedding(embedding_weight))] if embedding_weight > 0 else []
+    )
     features = FeatureUnion(
         [
             (
@@ -88,6 +97,7 @@ def build_emotion_pipeline(
             ),
             ("style", FunctionTransformer(style_features)),
             ("concepts", TfidfVectorizer(analyzer=ConceptAnalyzer(), sublinear_tf=True)),
+            *embedding,
         ],
         transformer_weights={"words": 1.0, "chars": 1.0, "style": 1.0, "concepts": concept_weight},
     )
@@ -120,11 +130,17 @@ class EmotionClassifier(SklearnComponent):
 
     model_file = "emotion.joblib"
     missing_model = "No trained emotion model found; every message reads as neutral."
-    fingerprint_files = concepts.FILES
+    fingerprint_files = (*concepts.FILES, sentence_encoder.SOURCE)
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"C": 8.0, "concept_weight": concepts.DEFAULT_WEIGHT, "random_seed": 42}
+        return {
+            "C": 8.0,
+            "concept_weight": concepts.DEFAULT_WEIGHT,
+            # 0: n-grams, style and concepts only; > 0: the sentence embedding at this weight.
+            "embedding_weight": 0.0,
+            "random_seed": 42,
+        }
 
     def train(self, training_data: TrainingData) -> Resource:
         texts: list[str] = []
@@ -153,6 +169,7 @@ class EmotionClassifier(SklearnComponent):
             float(self._config["C"]),
             int(self._config["random_seed"]),
             float(self._config["concept_weight"]),
+            float(self._config["embedding_weight"]),
         )
         pipeline.fit(texts, labels)
         logger.info("Trained the emotion classifier on %d labelled examples.", len(texts))

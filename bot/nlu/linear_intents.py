@@ -1,9 +1,18 @@
-"""A linear intent model blended with DIET's ranking.
+"""A linear intent model blended with DIET's ranking, and safety-weighted decisions.
 
-On this data (short, varied texts, no pre-trained vectors available offline) a logistic
-regression over word and character n-grams generalises better than DIET alone, and the
-average of the two beats either (see reports/nlu/ from `make crossval`). DIET stays the
-primary classifier; this component re-ranks its intents.
+On this data (short, varied texts) a logistic regression over word and character n-grams
+generalises better than DIET alone, and the average of the two beats either (see
+reports/nlu/ from `make crossval`). With `embedding_weight` > 0 the regression also reads
+the pretrained sentence embedding (bot/nlu/sentence_encoder.py), which knows paraphrases
+the n-grams have never seen. DIET stays the primary classifier; this component re-ranks
+its intents.
+
+Missing some intents costs far more than missing others: a lost stop request or wrong
+person breaks the law, a crisis read as ordinary hardship harms a person, while a missed
+`inform` costs a question. `safety_weights` makes the decision reflect that (a
+minimum-expected-cost choice): each intent's blended probability is multiplied by its
+weight and the ranking renormalised, so a stop request at 0.3 beats an `inform` at 0.5
+when its weight is 3, and its confidence clears the fallback threshold more often.
 """
 
 from __future__ import annotations
@@ -27,8 +36,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from bot.nlu import concepts
+from bot.nlu import concepts, sentence_encoder
 from bot.nlu.concepts import ConceptAnalyzer
+from bot.nlu.sentence_encoder import SentenceEmbedding
 from bot.nlu.sklearn_component import SklearnComponent
 
 logger = logging.getLogger(__name__)
@@ -51,11 +61,31 @@ def number_shape(text: str) -> str:
     )
 
 
+def safety_weighted(probabilities: dict[str, float], weights: dict[str, float]) -> dict[str, float]:
+    """`probabilities` with each intent's multiplied by its weight (1 when not listed),
+    renormalised to the same total."""
+    if not weights or not probabilities:
+        return dict(probabilities)
+    total = sum(probabilities.values())
+    scaled = {n: p * float(weights.get(n, 1.0)) for n, p in probabilities.items()}
+    norm = sum(scaled.values())
+    if norm <= 0:
+        return dict(probabilities)
+    return {n: p * total / norm for n, p in scaled.items()}
+
+
 def build_intent_pipeline(
-    c: float, random_seed: int, concept_weight: float = concepts.DEFAULT_WEIGHT
+    c: float,
+    random_seed: int,
+    concept_weight: float = concepts.DEFAULT_WEIGHT,
+    embedding_weight: float = 0.0,
 ) -> Pipeline:
-    """Word and character n-grams, and the concepts of bot/nlu/concepts.yml at
-    `concept_weight` (see concepts.DEFAULT_WEIGHT)."""
+    """Word and character n-grams, the concepts of bot/nlu/concepts.yml at
+    `concept_weight` (see concepts.DEFAULT_WEIGHT) and, when `embedding_weight` > 0, the
+    sentence embedding at that weight."""
+    embedding: list[tuple[str, Any]] = (
+        [("embedding", SentenceEmbedding(embedding_weight))] if embedding_weight > 0 else []
+    )
     features = FeatureUnion(
         [
             (
@@ -78,6 +108,7 @@ def build_intent_pipeline(
                 ),
             ),
             ("concepts", TfidfVectorizer(analyzer=ConceptAnalyzer(), sublinear_tf=True)),
+            *embedding,
         ],
         transformer_weights={"words": 1.0, "chars": 1.0, "concepts": concept_weight},
     )
@@ -95,7 +126,7 @@ class LinearIntentBlender(SklearnComponent):
 
     model_file = "linear_intents.joblib"
     missing_model = "no linear intent model found; DIET's ranking is used as it is"
-    fingerprint_files = concepts.FILES
+    fingerprint_files = (*concepts.FILES, sentence_encoder.SOURCE)
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -103,6 +134,10 @@ class LinearIntentBlender(SklearnComponent):
             "C": 20.0,
             "weight": 0.5,
             "concept_weight": concepts.DEFAULT_WEIGHT,
+            # 0: n-grams and concepts only; > 0: the sentence embedding too, at this weight.
+            "embedding_weight": 0.0,
+            # intent -> cost of missing it relative to the others (see the module docstring).
+            "safety_weights": {},
             "random_seed": 42,
         }
 
@@ -116,6 +151,7 @@ class LinearIntentBlender(SklearnComponent):
             float(self._config["C"]),
             int(self._config["random_seed"]),
             float(self._config["concept_weight"]),
+            float(self._config["embedding_weight"]),
         )
         pipeline.fit(
             [str(m.get(TEXT))[:_MAX_CHARS] for m in examples], [m.get(INTENT) for m in examples]
@@ -126,6 +162,7 @@ class LinearIntentBlender(SklearnComponent):
         if self._pipeline is None:
             return messages
         weight = float(self._config["weight"])
+        safety = {str(k): float(v) for k, v in (self._config["safety_weights"] or {}).items()}
         classes = [str(c) for c in self._pipeline.classes_]
         for message in messages:
             text = str(message.get(TEXT) or "")
@@ -139,10 +176,13 @@ class LinearIntentBlender(SklearnComponent):
                 for r in message.get(INTENT_RANKING_KEY) or []
             }
             names = set(linear) | set(diet)
-            blended = {
-                n: weight * float(linear.get(n, 0.0)) + (1 - weight) * diet.get(n, 0.0)
-                for n in names
-            }
+            blended = safety_weighted(
+                {
+                    n: weight * float(linear.get(n, 0.0)) + (1 - weight) * diet.get(n, 0.0)
+                    for n in names
+                },
+                safety,
+            )
             ranking = sorted(blended.items(), key=lambda item: item[1], reverse=True)[:10]
             message.set(
                 INTENT,

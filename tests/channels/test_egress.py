@@ -106,6 +106,36 @@ def test_a_turn_not_in_the_store_is_judged_unverified(store: ParleyTrackerStore)
     assert [r["text"] for r in out] == ["Hi! Who is this?", BLOCKED_REPLACEMENT]
 
 
+def test_harmless_replies_leave_without_reading_the_turn(
+    store: ParleyTrackerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing to judge (no debt detail, no opt-out): the turn's events are not read.
+    save_turn(store, [said("Hi! Who is this?", "utter_greet")])
+
+    def unread(*_: Any) -> None:
+        raise AssertionError("the turn was read")
+
+    monkeypatch.setattr("bot.channels.egress.turn_utterances", unread)
+    assert guard_replies(SENDER, "m1", replies("Hi! Who is this?")) == replies("Hi! Who is this?")
+
+
+def test_a_long_history_is_judged_by_the_turn_and_the_last_state_before_it(
+    store: ParleyTrackerStore,
+) -> None:
+    # Verified many turns ago, then a new session: unverified again, whatever came before.
+    events: list[Any] = [SlotSet("verified", True)]
+    for n in range(30):
+        events += [UserUttered(f"turn {n}", message_id=f"old{n}"), said(f"reply {n}", "utter_x")]
+    events += [SessionStarted(), UserUttered("hi again", message_id="m2")]
+    events += [said(DISCLOSURE, "utter_disclosure")]
+    save_turn(store, events)
+    assert [r["text"] for r in guard_replies(SENDER, "m2", replies(DISCLOSURE))] == [
+        BLOCKED_REPLACEMENT
+    ]
+    # ... and a disclosure in the old verified stretch was fine when it was said.
+    assert guard_replies(SENDER, "old29", replies("reply 29")) == replies("reply 29")
+
+
 @pytest.mark.parametrize(
     ("text", "blocked"),
     [

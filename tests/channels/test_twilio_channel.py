@@ -156,3 +156,42 @@ def test_form_parsing_and_reply_splitting() -> None:
     assert all(len(p) <= 1600 for p in pieces) and " ".join(pieces) == ("word " * 700).strip()
     xml = twiml(["<b>Tom & Jerry</b>"])
     assert "&lt;b&gt;Tom &amp; Jerry&lt;/b&gt;" in xml
+
+
+async def test_a_signed_status_callback_finds_its_outbox_row_by_the_url(
+    app_and_recorder: tuple[Sanic, Recorder],
+) -> None:
+    """`?outbox=ID` (set by the outbox when it sends) is part of what Twilio signs, and
+    lets a callback settle a message whose send answer was lost."""
+    from datetime import date
+    from decimal import Decimal
+
+    from bot.accounts.csv_import import AccountRow
+    from bot.storage import AccountRepository, get_database
+    from bot.storage.models import OutboxMessage
+
+    app, _ = app_and_recorder
+    with get_database().session() as session:
+        AccountRepository(session).upsert_many(
+            [AccountRow(2, "CB-1", "Maria Lopez", "+12025550143", Decimal("10.00"), "USD",
+                        "America/New_York", date(1985, 3, 14))]
+        )  # fmt: skip
+        account = AccountRepository(session).require("CB-1")
+        message = OutboxMessage(
+            account_id=account.id, kind="outreach", channel="sms", to_address=account.phone,
+            body="hello", status="unknown", idempotency_key="cb-1",
+        )  # fmt: skip
+        session.add(message)
+        session.flush()
+        message_id = message.id
+    path = f"/webhooks/twilio/status?outbox={message_id}"
+    form = {"MessageSid": "SMlost1", "MessageStatus": "delivered"}
+    _, unsigned_query = await app.asgi_client.post(
+        path, **signed(form, url=BASE + "/webhooks/twilio/status")
+    )
+    assert unsigned_query.status == 403  # the query string is signed too
+    _, answer = await app.asgi_client.post(path, **signed(form, url=BASE + path))
+    assert answer.status == 204
+    with get_database().session() as session:
+        row = session.get(OutboxMessage, message_id)
+        assert (row.status, row.twilio_sid) == ("delivered", "SMlost1")

@@ -1,10 +1,12 @@
 """The trained model on the frozen evaluation sets: a regression cannot land silently.
 
 The sets (tests/nlu/frozen/) were written apart from the training data and are never
-tuned on. The floors sit a little under what today's model measured (2026-12-01, see
-bench/frozen_sets.py); the NLU issue (issue 14) raises them to its targets: intent
-macro-F1 0.93, emotion 0.88, recall 0.95 on each safety intent, fallback at most 8%, and
-no unrelated chatter read as agreement.
+tuned on. The floors sit a little under what the model with the sentence encoder and safety
+weights measured (2026-12-01, see bench/frozen_sets.py and config.yml's comments), about
+three messages' worth on each safety intent; issue 14's targets (intent macro-F1 0.93,
+emotion 0.88, recall 0.95 on each safety intent, fallback at most 8%, no unrelated chatter
+read as agreement) are not all reached yet: emotion, the forum set's gain (0.149 of the
+0.15 asked) and recall on the safety intents (wrong person above all) are below them.
 """
 
 from __future__ import annotations
@@ -18,20 +20,23 @@ from tests.e2e.conftest import RunningBot
 
 pytestmark = pytest.mark.e2e
 
-# Measured 2026-12-01 on today's model: intent 0.918, emotion 0.832, fallback 8.0%,
-# register emotion 0.522; recall stop 0.780, wrong person 0.520, dispute 0.863,
-# vulnerability 0.844; 2 chatter messages read as agreement.
+# Measured 2026-12-01. Before the sentence encoder (n-grams only): intent 0.918, emotion
+# 0.832, fallback 7.6%, register emotion 0.522; recall stop 0.780, wrong person 0.520,
+# dispute 0.863, vulnerability 0.867; 2 chatter messages read as agreement. With the
+# encoder and safety weights (config.yml): intent 0.962, emotion 0.841, fallback 2.8%,
+# register emotion 0.671; recall stop 0.920, wrong person 0.760, dispute 0.941,
+# vulnerability 0.933; no chatter read as agreement.
 FLOORS = {
-    "intent_macro_f1": 0.90,
-    "emotion_macro_f1": 0.81,
-    "register_emotion_macro_f1": 0.50,
-    "fallback_rate_max": 0.10,
-    "chatter_as_agreement_max": 2,
+    "intent_macro_f1": 0.94,
+    "emotion_macro_f1": 0.82,
+    "register_emotion_macro_f1": 0.65,
+    "fallback_rate_max": 0.05,
+    "chatter_as_agreement_max": 0,
     "safety_recall": {
-        "request_stop_contact": 0.75,
-        "wrong_person": 0.48,
-        "dispute_debt": 0.84,
-        "express_vulnerability": 0.82,
+        "request_stop_contact": 0.86,
+        "wrong_person": 0.70,
+        "dispute_debt": 0.88,
+        "express_vulnerability": 0.86,
     },
 }
 

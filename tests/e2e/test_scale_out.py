@@ -207,6 +207,9 @@ def test_soak_control_stock_lock_store_shows_the_race(tmp_path: Path) -> None:
         for attempt in range(5):
             problems = fire_round(stock, f"stock{attempt}", conversations=8).problems(stock)
             seen.append(len(problems))
+            print(f"stock lock store, round {attempt + 1}: {len(problems)} problems", flush=True)
+            for problem in problems[:5]:
+                print(f"  {problem}", flush=True)
             if problems:
                 break
         assert any(seen), f"the stock lock store showed no race in {len(seen)} rounds"
@@ -239,6 +242,14 @@ def test_soak_postgres_restarted_during_traffic(tmp_path: Path) -> None:
             for timer in restarts:
                 timer.join()
             unanswered = [(s, t) for s, said in transcripts.items() for t, r in said if not r]
+            retried = sum(
+                "retrying" in line
+                for node in running.nodes
+                for child in node.children
+                for line in child.output
+            )
+            print(f"{len(senders) * 7} turns through 2 restarts: {len(unanswered)} unanswered, "
+                  f"{retried} retry lines logged", flush=True)  # fmt: skip
             assert unanswered == [], running.nodes[0].output()
             agreements = [a for a in running.agreements() if a["status"] == "active"]
             assert sorted(a["account_ref"] for a in agreements) == [

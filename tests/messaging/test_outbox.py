@@ -95,7 +95,10 @@ def test_outreach_sends_once_with_opt_out_line_and_no_debt_details(twilio: FakeT
     assert sms.form["From"] == "+15005550006" and sms.account_sid == "ACtest"
     assert sms.form["Body"].endswith(OPT_OUT_LINE)
     assert "1200" not in sms.form["Body"] and "1,200" not in sms.form["Body"]
-    assert sms.form["StatusCallback"] == "https://parley.example.org/webhooks/twilio/status"
+    sms_row = next(r for r in outbox_rows() if r.to_address == "+12025550143")
+    assert sms.form["StatusCallback"] == (
+        f"https://parley.example.org/webhooks/twilio/status?outbox={sms_row.id}"
+    )
     assert sms.headers["I-Twilio-Idempotency-Token"] == "outreach:SMS-1"
     # WhatsApp with no message from the debtor in 24 h: the approved template, not free text
     wa = next(r for r in twilio.messages() if r.form["To"] == "whatsapp:+14155552671")

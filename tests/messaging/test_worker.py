@@ -526,3 +526,73 @@ def test_the_sqlite_lock_is_released_with_its_holder(tmp_path: Path) -> None:
         SqliteWorkerLock(database).acquire()
     with SqliteWorkerLock(database):  # free again
         pass
+
+
+def test_a_message_a_worker_holds_reports_that_workers_outcome(pg: FakeTwilioApi) -> None:
+    """The console sends its reply at once; when a worker claimed it first, the console
+    waits for that worker and reports what became of the reply (sent once)."""
+    add_accounts(1)
+    policy = load_policy(get_settings().policy_file)
+    (message_id,) = queue_outreach(policy, NOON)
+    clock = ManualClock(NOON)
+    worker = make_sender(clock, worker_id="worker-a")
+    console = make_sender(clock, worker_id="console")
+    assert claim_due("worker-a", NOON, limit=1) == [message_id]
+
+    async def both() -> tuple[OutboxResult, OutboxResult]:
+        return await asyncio.gather(
+            worker.process_claimed(message_id, policy),
+            console.dispatch_message(message_id, policy),
+        )
+
+    by_worker, seen_by_console = asyncio.run(both())
+    assert by_worker.status == "sent" and seen_by_console.status == "sent"
+    assert seen_by_console.twilio_sid == by_worker.twilio_sid == pg.created[0].sid
+    assert len(pg.created) == 1
+
+
+def test_a_status_callback_settles_an_unanswered_send(pg: FakeTwilioApi) -> None:
+    """Twilio created the message but its answer was lost; its status callback (whose URL
+    names the outbox row) arrives first: the message is delivered, never looked up or
+    resent."""
+    add_accounts(1)
+    queue_outreach(load_policy(get_settings().policy_file), NOON)
+    pg.accept_then_drop_next()
+    clock = ManualClock(NOON)
+    sender = make_sender(clock)
+    work(sender)
+    (row,) = rows()
+    assert row.status == "unknown"
+    callback = pg.messages()[0].form["StatusCallback"]
+    assert callback.endswith(f"/webhooks/twilio/status?outbox={row.id}")
+    assert record_status_callback(pg.created[0].sid, "delivered", None, outbox_id=row.id)
+    clock.advance(RECONCILE_AFTER.total_seconds())
+    work(sender)
+    (row,) = rows()
+    assert row.status == "delivered" and row.twilio_sid == pg.created[0].sid
+    assert pg.lookups == [] and len(pg.messages()) == 1
+
+
+def test_a_callback_before_the_send_is_recorded_keeps_the_later_state(
+    pg: FakeTwilioApi,
+) -> None:
+    add_accounts(1)
+    policy = load_policy(get_settings().policy_file)
+    (message_id,) = queue_outreach(policy, NOON)
+    sender = make_sender(ManualClock(NOON))
+    assert claim_due(sender.worker_id, NOON, limit=1) == [message_id]
+    prepared = sender._gate(message_id, policy, NOON, start_sending=True)
+    assert not isinstance(prepared, OutboxResult)
+    outcome = asyncio.run(sender._send(prepared))
+    sid = outcome[2]
+    assert sid and rows()[0].status == "sending"
+    # Twilio's callbacks overtake the worker, out of order and twice: the first one only
+    # ties the SID to the row (the request is still in flight)
+    assert record_status_callback(sid, "queued", None, outbox_id=message_id)
+    assert (rows()[0].status, rows()[0].twilio_sid) == ("sending", sid)
+    assert not record_status_callback(sid, "queued", None, outbox_id=message_id)
+    assert record_status_callback(sid, "delivered", None, outbox_id=message_id)
+    assert not record_status_callback(sid, "sent", None, outbox_id=message_id)
+    sender._record(message_id, prepared, outcome, NOON)
+    (row,) = rows()
+    assert row.status == "delivered" and row.twilio_sid == sid and row.claimed_by is None

@@ -109,3 +109,33 @@ def test_serve_gives_up_on_an_absent_database() -> None:
 def redis_server_for_serve():  # type: ignore[no-untyped-def]
     with private_redis() as server:
         yield server
+
+
+def test_parley_serve_refuses_an_unreachable_redis_in_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(b"")  # serve stops before loading it
+    port = free_port()
+    env = {
+        **os.environ,
+        "PARLEY_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'parley.db'}",
+        "REDIS_URL": f"redis://:pw@127.0.0.1:{port}/0",
+        "PARLEY_SECRETS_DIR": str(tmp_path / "secrets"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve", "--model", str(model),
+         "--rasa-port", str(free_port()), "--action-port", str(free_port()),
+         "--console-port", str(free_port())],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(
+        f"parley: error: cannot reach the Redis lock store at redis://127.0.0.1:{port}/0"
+    )
+    assert ":pw@" not in lines[0]

@@ -32,7 +32,8 @@ parse_amount`` is the import to use):
 * :mod:`~bot.nlu.normalize.calendar_words`: month, weekday and ordinal words;
 * :mod:`~bot.nlu.normalize.duration`: durations in days ("three weeks");
 * :mod:`~bot.nlu.normalize.frequency`: weekly / biweekly / monthly;
-* :mod:`~bot.nlu.normalize.hardship`: the kind of hardship a message names;
+* :mod:`~bot.nlu.normalize.hardship`: the kind of hardship a message names, and the
+  hardship vocabulary the concept lexicon reads too;
 * :mod:`~bot.nlu.normalize.tokens`: the cleaning and tokens they share.
 """
 
@@ -42,7 +43,12 @@ from bot.nlu.normalize.calendar_words import MONTHS, ORDINAL_WORDS, WEEKDAYS
 from bot.nlu.normalize.dates import local_today, parse_birth_date, parse_date
 from bot.nlu.normalize.duration import parse_duration_days
 from bot.nlu.normalize.frequency import FREQUENCIES, parse_frequency
-from bot.nlu.normalize.hardship import HARDSHIP_KINDS, HARDSHIP_PHRASES, parse_hardship
+from bot.nlu.normalize.hardship import (
+    CRISIS_PHRASES,
+    HARDSHIP_KINDS,
+    HARDSHIP_PHRASES,
+    parse_hardship,
+)
 from bot.nlu.normalize.money import MAX_AMOUNT, extract_amount, parse_amount
 from bot.nlu.normalize.numbers import (
     NUMBER_WORDS,
@@ -53,6 +59,7 @@ from bot.nlu.normalize.numbers import (
 )
 
 __all__ = [
+    "CRISIS_PHRASES",
     "FREQUENCIES",
     "HARDSHIP_KINDS",
     "HARDSHIP_PHRASES",

@@ -274,6 +274,35 @@ HARDSHIP_PHRASES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# The phrases above that name a crisis (bereavement, severe illness) rather than ordinary
+# hardship. The entity still calls them family or illness; the concept lexicon, which
+# reads this vocabulary too, leaves them to its crisis concepts (bot/nlu/concepts.py), so
+# the intent models keep a crisis apart from ordinary hardship.
+CRISIS_PHRASES = frozenset(
+    {
+        "passed away",
+        "death in the family",
+        "bereavement",
+        "funeral",
+        "widow",
+        "widowed",
+        *[f"my {r} {verb}" for r in _RELATIVES for verb in ("passed", "passed away", "died")],
+        "cancer",
+        "chemo",
+        "chemotherapy",
+        "hospitalized",
+        "hospitalised",
+        "in hospital",
+        "in the hospital",
+        "stroke",
+        "heart attack",
+        "mental health",
+        "disability",
+        "on disability",
+        "caregiver",
+    }
+)
+
 # Stems the literal phrases cannot list (tense and word-order variants).
 _HARDSHIP_EXTRA: dict[str, tuple[str, ...]] = {
     "job_loss": (
