@@ -23,9 +23,9 @@ pytestmark = pytest.mark.e2e
 # Measured 2026-12-01. Before the sentence encoder (n-grams only): intent 0.918, emotion
 # 0.832, fallback 7.6%, register emotion 0.522; recall stop 0.780, wrong person 0.520,
 # dispute 0.863, vulnerability 0.867; 2 chatter messages read as agreement. With the
-# encoder and safety weights (config.yml): intent 0.962, emotion 0.841, fallback 2.8%,
-# register emotion 0.671; recall stop 0.920, wrong person 0.760, dispute 0.941,
-# vulnerability 0.933; no chatter read as agreement.
+# encoder and safety weights (config.yml): intent 0.964, emotion 0.841, fallback 2.7%,
+# register emotion 0.671; recall stop 0.940, wrong person 0.780, dispute 0.941,
+# vulnerability 0.889; no chatter read as agreement.
 FLOORS = {
     "intent_macro_f1": 0.94,
     "emotion_macro_f1": 0.82,
@@ -33,10 +33,10 @@ FLOORS = {
     "fallback_rate_max": 0.05,
     "chatter_as_agreement_max": 0,
     "safety_recall": {
-        "request_stop_contact": 0.86,
-        "wrong_person": 0.70,
+        "request_stop_contact": 0.88,
+        "wrong_person": 0.72,
         "dispute_debt": 0.88,
-        "express_vulnerability": 0.86,
+        "express_vulnerability": 0.82,
     },
 }
 
