@@ -40,7 +40,7 @@ def test_an_affordable_compliant_offer_is_accepted_as_proposed() -> None:
     assert amounts(decision) == ["150.00"] * 8
     assert decision.option.schedule[0].due_date == datetime.date(2024, 2, 10)
     assert decision.message == (
-        "Thank you, that works: 8 payments: $150.00 a month from February 10, 2024 "
+        "Thank you, that works: 8 payments of $150.00 a month, from February 10, 2024 "
         "to September 10, 2024."
     )
 
@@ -51,7 +51,7 @@ def test_frequency_defaults_to_monthly_and_date_to_a_week_out() -> None:
     assert decision.option.frequency is Frequency.MONTHLY
     assert decision.option.schedule[0].due_date == NEXT_WEEK
     assert amounts(decision) == ["110.00"] * 10 + ["100.00"]
-    assert "and a last payment of $100.00 on December 7, 2024" in decision.message
+    assert "(the last one $100.00)" in decision.message
 
 
 def test_without_finances_nothing_is_agreed() -> None:
@@ -114,8 +114,8 @@ def test_offer_above_affordable_is_countered_with_the_best_affordable_plan() -> 
     assert (decision.outcome, decision.reason) == (Outcome.COUNTERED, "above_affordable")
     assert amounts(decision) == ["240.00"] * 5
     assert decision.message == (
-        "$300.00 a month is more than your budget leaves room for. We can do 5 payments: "
-        "$240.00 a month from February 7, 2024 to June 7, 2024."
+        "$300.00 a month is more than your budget leaves room for. We can do 5 payments of "
+        "$240.00 a month, from February 7, 2024 to June 7, 2024."
     )
 
 
@@ -124,8 +124,8 @@ def test_message_for_the_spec_example() -> None:
     decision = evaluate(CounterOffer(D("60.00")), finances=TIGHT, policy=policy)
     assert decision.reason == "above_affordable"
     assert decision.message.startswith(
-        "$60.00 a month is more than your budget leaves room for. We can do 27 payments: "
-        "$44.45 a month from February 7, 2024, and a last payment of $44.30"
+        "$60.00 a month is more than your budget leaves room for. We can do 27 payments of "
+        "$44.45 a month, from February 7, 2024 to April 7, 2026 (the last one $44.30)"
     )
 
 
@@ -309,7 +309,7 @@ def test_deferral_within_the_limit_is_accepted_and_payments_resume_that_day() ->
     assert option.schedule[0].due_date == until
     assert [str(i.amount) for i in option.schedule] == ["240.00"] * 5
     assert decision.message == (
-        "We can pause payments until March 15, 2024. After that, 5 payments: $240.00 a month "
+        "We can pause payments until March 15, 2024. After that, 5 payments of $240.00 a month, "
         "from March 15, 2024 to July 15, 2024."
     )
 
