@@ -293,6 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         env = _environment(workdir)
         _import_accounts(env, workdir)
         rasa_port, action_port = free_port(), free_port()
+        env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{rasa_port}"
         try:
             with serving(
                 ["--model", str(model), "--rasa-port", str(rasa_port),
