@@ -49,7 +49,7 @@ PHONE = "+12025550177"
 OTHER_PHONE = "+12025550178"
 DOB_TEXT = "march 14 1985"
 CREDIT_SCORE_QUESTION = "will this hurt my credit score?"
-DEBT_QUESTION = "how much do i owe exactly"
+UNSAFE_TRIGGER = "can i just pay the whole thing off today"
 SETTINGS = {
     "PARLEY_ENV": "production",
     "TWILIO_AUTH_TOKEN": "trainer-check-twilio-auth-token-01",
@@ -247,8 +247,11 @@ def converse(bot: Bot, report: Report) -> None:
     report.step(f"then 'yes' leads to the exact terms: {replies[0][:100]}...")
 
     # (b) the unsafe rule, before the identity check.
+    read = bot.intent(UNSAFE_TRIGGER)
+    if read != "pay_in_full":
+        raise CheckFailed(f"the NLU reads {UNSAFE_TRIGGER!r} as {read}, not pay_in_full")
     bot.chat(OTHER_PHONE, "hi")
-    replies = bot.chat(OTHER_PHONE, DEBT_QUESTION)
+    replies = bot.chat(OTHER_PHONE, UNSAFE_TRIGGER)
     said = " ".join(replies)
     if "1,200" in said or "Northwind" in said:
         raise CheckFailed(f"the debt reached an unverified sender: {replies}")
