@@ -68,5 +68,7 @@ def seed_conversation(rasa: RasaClient, twin: Account) -> None:
             {"event": "slot", "name": "account_known", "value": True},
             {"event": "slot", "name": "account_ref", "value": twin.account_ref},
             {"event": "slot", "name": "first_name", "value": first},
+            # The state rules branch on (domain.yml): an account, not yet verified.
+            {"event": "slot", "name": "identity", "value": "unverified"},
         ],
     )
