@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.storage import Database, reset_databases
+from tests.services import missing_service
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "PARLEY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -44,7 +45,7 @@ def _postgres_available() -> str | None:
 def postgres_server() -> str:
     reason = _postgres_available()
     if reason:
-        pytest.skip(reason)
+        missing_service(reason)
     return POSTGRES_ADMIN_URL
 
 

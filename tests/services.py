@@ -20,6 +20,16 @@ from pathlib import Path
 
 import pytest
 
+
+def missing_service(reason: str) -> None:
+    """A service a test needs is not here: skip with the reason on a developer's machine,
+    fail in CI (CI=true), where every service is installed by the repo and a skipped test
+    would prove nothing."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 PG_BIN = Path(os.environ.get("PARLEY_PG_BIN", "/usr/lib/postgresql/15/bin"))
 SHARED_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -73,7 +83,7 @@ class PrivateRedis:
 @contextlib.contextmanager
 def private_redis() -> Iterator[PrivateRedis]:
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+        missing_service("redis-server is not installed (apt-get install redis-server)")
     server = PrivateRedis(free_port())
     server.start()
     try:
@@ -129,7 +139,7 @@ class PrivatePostgres:
 @contextlib.contextmanager
 def private_postgres() -> Iterator[PrivatePostgres]:
     if not (PG_BIN / "initdb").exists():
-        pytest.skip(f"PostgreSQL's initdb is not at {PG_BIN} (set PARLEY_PG_BIN)")
+        missing_service(f"PostgreSQL's initdb is not at {PG_BIN} (set PARLEY_PG_BIN)")
     directory = Path(tempfile.mkdtemp(prefix="parley-pg-"))
     os.chmod(directory, 0o777)  # the postgres user writes the cluster and its socket here
     if os.geteuid() == 0:
@@ -166,7 +176,7 @@ def fresh_shared_database(prefix: str = "parley_test") -> Iterator[str]:
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     except sa.exc.OperationalError as exc:
         admin.dispose()
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not reachable: {exc.orig}")
+        missing_service(f"PostgreSQL on 127.0.0.1:5432 is not reachable: {exc.orig}")
     try:
         yield f"postgresql://postgres@127.0.0.1:5432/{name}"
     finally:

@@ -25,6 +25,7 @@ import pytest
 
 from bot.settings import PROJECT_ROOT
 from tests.e2e.conftest import RunningBot, phone
+from tests.services import missing_service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -41,9 +42,7 @@ def browser() -> Iterator[Any]:
             f"chromium not found at {CHROMIUM}: run `make browser` (apt-get install chromium) "
             "or set PARLEY_CHROMIUM; the console's browser tests need it"
         )
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_service(message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
