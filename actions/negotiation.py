@@ -16,7 +16,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import (
     first_entity,
     known_finances,
-    latest_intent,
     latest_text,
     tracker_account,
 )
@@ -29,9 +28,8 @@ from actions.offers import (
     request_from_tracker,
 )
 from actions.records import record_event
-from actions.respond import Turn, finish
+from actions.respond import Turn, finish, pick_named, turn_for
 from actions.state import with_stage
-from bot.dialogue.texts import choose_option
 from bot.negotiation.wording import format_date
 from bot.nlu.normalize import parse_hardship
 
@@ -48,16 +46,6 @@ WITHOUT_BUDGET = {"pay_in_full", "settlement"}
 _OPTION_NUMBER = re.compile(r"^\W*#?\s*[1-9]\W*$")
 
 
-def _turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> Turn:
-    return Turn(
-        dispatcher=dispatcher,
-        tracker=tracker,
-        account=tracker_account(tracker),
-        intent=latest_intent(tracker) or "nlu_fallback",
-        text=latest_text(tracker),
-    )
-
-
 class Step(Action, ABC):
     """One negotiation step on a Turn; the events end with `next_step` and `stage`."""
 
@@ -68,7 +56,7 @@ class Step(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        turn = _turn(dispatcher, tracker)
+        turn = turn_for(dispatcher, tracker)
         if turn.account is None or not turn.verified:
             # Rules only run these once identity is checked; a story that says otherwise
             # gets nothing about the debt.
@@ -77,20 +65,6 @@ class Step(Action, ABC):
             return finish(turn)
         self.step(turn)
         return with_stage(tracker, finish(turn))
-
-
-def pick_named(turn: Turn) -> bool:
-    """With options on the table, a message that names one ("the biweekly one", "in a
-    single go", "monthly pls", "2") proposes its exact terms."""
-    options = offered_options(turn.tracker)
-    if not options or turn.account is None:
-        return False
-    picked = choose_option(options, turn.text, first_entity(turn.tracker, "frequency"))
-    if picked is None:
-        return False
-    turn.events += propose(turn.dispatcher, turn.account, picked)
-    turn.end()
-    return True
 
 
 def offers_or_budget(turn: Turn) -> None:

@@ -118,7 +118,7 @@ def handle_default(turn: Turn) -> None:
         turn.next_step = "finances"
         return
     if turn.verified and turn.tracker.get_slot("offers") and not turn.tracker.get_slot("proposal"):
-        if _pick_if_named(turn):
+        if pick_named(turn):
             return
         # Chatter while options are on the table: a gentle way back to them.
         turn.say("utter_back_to_options")
@@ -126,7 +126,18 @@ def handle_default(turn: Turn) -> None:
     turn.say("utter_default")
 
 
-def _pick_if_named(turn: Turn) -> bool:
+def turn_for(dispatcher: CollectingDispatcher, tracker: Tracker) -> Turn:
+    """The Turn of the latest message, for an action to work on."""
+    return Turn(
+        dispatcher=dispatcher,
+        tracker=tracker,
+        account=tracker_account(tracker),
+        intent=latest_intent(tracker) or "nlu_fallback",
+        text=latest_text(tracker),
+    )
+
+
+def pick_named(turn: Turn) -> bool:
     """With options on the table, a message that names one ("the biweekly one", "in a
     single go", "monthly pls") picks it, whatever intent the NLU gave it."""
     options = offered_options(turn.tracker)
@@ -179,13 +190,7 @@ class ActionRespond(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        turn = Turn(
-            dispatcher=dispatcher,
-            tracker=tracker,
-            account=tracker_account(tracker),
-            intent=latest_intent(tracker) or "nlu_fallback",
-            text=latest_text(tracker),
-        )
+        turn = turn_for(dispatcher, tracker)
         respond(turn)
         return with_stage(tracker, finish(turn))
 
@@ -202,13 +207,7 @@ class ActionResume(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        turn = Turn(
-            dispatcher=dispatcher,
-            tracker=tracker,
-            account=tracker_account(tracker),
-            intent=latest_intent(tracker) or "nlu_fallback",
-            text=latest_text(tracker),
-        )
+        turn = turn_for(dispatcher, tracker)
         then_verify(turn)
         return finish(turn)
 
