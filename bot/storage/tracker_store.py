@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
@@ -40,12 +41,26 @@ class TrackerStoreUnavailableError(DatabaseUnavailableError):
     """The conversation could not be read or written, even after one retry."""
 
 
+# Message ids made by the system, not written by the debtor: Rasa's uuid4 hex (REST) and
+# Twilio's MessageSid. One in a few hundred holds a Luhn-valid run of 13+ digits; masked,
+# the stored turn no longer matched its message and the egress guard, unable to find it,
+# blocked a verified debtor's options (seen in the debtor scripts).
+_ID_KEYS = frozenset({"message_id"})
+_SYSTEM_ID = re.compile(r"^(?:[0-9a-f]{32}|[SM]M[0-9a-fA-F]{32})$")
+
+
 def redact_strings(value: Any) -> Any:
-    """Mask card numbers in every string inside a JSON-like structure."""
+    """Mask card numbers in every string inside a JSON-like structure (a message id the
+    system made is left as it is; anything else under that key is masked too)."""
     if isinstance(value, str):
         return mask_card_numbers(value)[0]
     if isinstance(value, dict):
-        return {key: redact_strings(item) for key, item in value.items()}
+        return {
+            key: item
+            if key in _ID_KEYS and isinstance(item, str) and _SYSTEM_ID.match(item)
+            else redact_strings(item)
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [redact_strings(item) for item in value]
     return value

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from rasa.shared.core.events import BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -75,6 +76,32 @@ def test_the_same_words_after_the_identity_check_in_the_same_turn_pass(
     save_turn(store, [SlotSet("verified", True), said(DISCLOSURE, "utter_disclosure")])
     assert guard_replies(SENDER, "m1", replies(DISCLOSURE)) == replies(DISCLOSURE)
     assert events_of_kind("reply_blocked") == []
+
+
+# Rasa's REST message ids are uuid4 hex; this one (seen in a test run) holds a
+# Luhn-valid 16-digit run, and Twilio's MessageSids can too.
+ID_WITH_A_CARD_LIKE_RUN = "a4c4111111111111111b49c805d78153"
+
+
+@pytest.mark.parametrize("message_id", [ID_WITH_A_CARD_LIKE_RUN, "SM" + ID_WITH_A_CARD_LIKE_RUN])
+def test_a_message_id_that_looks_like_a_card_number_still_finds_its_turn(
+    store: ParleyTrackerStore, message_id: str
+) -> None:
+    save_turn(
+        store, [SlotSet("verified", True), said(DISCLOSURE, "utter_disclosure")], message_id
+    )
+    assert guard_replies(SENDER, message_id, replies(DISCLOSURE)) == replies(DISCLOSURE)
+    assert events_of_kind("reply_blocked") == []
+
+
+def test_a_card_number_sent_as_a_message_id_is_still_masked(store: ParleyTrackerStore) -> None:
+    save_turn(store, [], message_id="4111111111111111")
+    with get_database().session() as session:
+        stored = session.execute(
+            sa.text("SELECT data FROM events WHERE type_name = 'user'")
+        ).scalar_one()
+    assert "4111111111111111" not in stored
+    assert "[card number removed]" in stored
 
 
 def test_state_is_judged_per_message(store: ParleyTrackerStore) -> None:
