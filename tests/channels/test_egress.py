@@ -87,9 +87,7 @@ ID_WITH_A_CARD_LIKE_RUN = "a4c4111111111111111b49c805d78153"
 def test_a_message_id_that_looks_like_a_card_number_still_finds_its_turn(
     store: ParleyTrackerStore, message_id: str
 ) -> None:
-    save_turn(
-        store, [SlotSet("verified", True), said(DISCLOSURE, "utter_disclosure")], message_id
-    )
+    save_turn(store, [SlotSet("verified", True), said(DISCLOSURE, "utter_disclosure")], message_id)
     assert guard_replies(SENDER, message_id, replies(DISCLOSURE)) == replies(DISCLOSURE)
     assert events_of_kind("reply_blocked") == []
 
