@@ -21,6 +21,7 @@ from actions.common import (
 from actions.custom_forms import CustomFormValidationAction
 from actions.offers import present_offers
 from actions.state import with_stage
+from bot.nlu.concepts import ConceptAnalyzer
 from bot.nlu.normalize import extract_amount, parse_amount
 
 # Monthly figures outside this range are possible but unusual: confirm before using them.
@@ -39,6 +40,40 @@ def amount_in_answer(text: str, entity: Any) -> Decimal | None:
     if amount is None and _NOTHING.search(text or ""):
         return Decimal("0.00")
     return amount
+
+
+# Words that make an amount something the debtor offers to pay, not what comes in.
+_OFFER_CONCEPTS = frozenset({"offer", "pay_full", "settlement", "deferral"})
+_PAYING = re.compile(r"\b(pay|paying|payments?|afford|installments?)\b", re.IGNORECASE)
+_concepts: ConceptAnalyzer | None = None
+
+
+def _concepts_of(text: str) -> set[str]:
+    global _concepts
+    if _concepts is None:
+        _concepts = ConceptAnalyzer()
+    return set(_concepts.concepts(text))
+
+
+def income_told(tracker: Tracker) -> dict[str, str]:
+    """The budget answers in a message that tells what comes in before it was asked ("my
+    hours got cut so im only bringing in like 1700 a month now"): an amount told with a
+    hardship or an income word, and no word of paying or offering, is the monthly income
+    (a second amount, the expenses). Empty when the message offers a payment instead."""
+    text = str(tracker.latest_message.get("text") or "")[:2000]
+    amount = parse_amount(str(first_entity(tracker, "amount") or ""))
+    low, high = PLAUSIBLE_MONTHLY
+    if amount is None or not (low <= amount <= high) or _PAYING.search(text):
+        return {}
+    concepts = _concepts_of(text)
+    told_with = first_entity(tracker, "hardship") is not None or "income" in concepts
+    if not told_with or concepts & _OFFER_CONCEPTS:
+        return {}
+    answers = {"monthly_income": str(amount)}
+    expenses = second_amount(tracker, amount)
+    if expenses is not None and low <= expenses <= high:
+        answers["monthly_expenses"] = str(expenses)
+    return answers
 
 
 def second_amount(tracker: Tracker, first: Decimal) -> Decimal | None:

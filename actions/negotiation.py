@@ -19,13 +19,16 @@ from actions.common import (
     latest_text,
     tracker_account,
 )
+from actions.finances import income_told
 from actions.offers import (
+    REQUEST_KINDS,
     answer_request,
     confirm_proposal,
     offered_options,
     present_offers,
     propose,
     request_from_tracker,
+    unclear_request,
 )
 from actions.records import record_event
 from actions.respond import Turn, finish, pick_named, turn_for
@@ -33,14 +36,6 @@ from actions.state import with_stage
 from bot.negotiation.wording import format_date
 from bot.nlu.normalize import parse_hardship
 
-# What kind of request each intent makes (not what to say: answer_request decides that).
-REQUEST_KINDS = {
-    "ask_deferral": "deferral",
-    "ask_settlement": "settlement",
-    "offer_payment": "payment",
-    "pay_in_full": "pay_in_full",
-    "inform": "payment",
-}
 # Requests answered without the budget: the balance alone decides them.
 WITHOUT_BUDGET = {"pay_in_full", "settlement"}
 _OPTION_NUMBER = re.compile(r"^\W*#?\s*[1-9]\W*$")
@@ -88,7 +83,9 @@ class ActionEvaluateRequest(Step):
         assert turn.account is not None
         if turn.intent == "inform" and not self._is_a_request(turn):
             return
-        kind = REQUEST_KINDS.get(turn.intent, "payment")
+        # An unclear message reaches this step when it can only be a request for terms.
+        intent = unclear_request(turn.tracker.latest_message) or turn.intent
+        kind = REQUEST_KINDS.get(intent, "payment")
         request = request_from_tracker(turn.tracker, kind)
         if kind not in WITHOUT_BUDGET and known_finances(turn.tracker) is None:
             turn.events.append(SlotSet("pending_request", request))
@@ -100,7 +97,8 @@ class ActionEvaluateRequest(Step):
     @staticmethod
     def _is_a_request(turn: Turn) -> bool:
         """A bare "inform" is a request when it carries an amount, or a date while terms
-        are on the table; a number right after the options is a choice; else the options
+        are on the table; a number right after the options is a choice; an amount told as
+        what comes in (actions.finances.income_told) is a budget answer; else the options
         (or the budget questions) come next."""
         tracker = turn.tracker
         if tracker.get_slot("offers") and _OPTION_NUMBER.match(turn.text):
@@ -111,6 +109,12 @@ class ActionEvaluateRequest(Step):
         if amount is None and pick_named(turn):
             return False
         on_table = tracker.get_slot("proposal") or tracker.get_slot("offers")
+        told = {} if on_table or known_finances(tracker) else income_told(tracker)
+        if told:
+            # What comes in, told before it was asked: kept, and the budget goes on.
+            turn.events += [SlotSet(slot, value) for slot, value in told.items()]
+            turn.next_step = "finances"
+            return False
         if amount is not None or (first_entity(tracker, "date") is not None and on_table):
             return True
         offers_or_budget(turn)

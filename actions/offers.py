@@ -150,6 +150,39 @@ def first_due_from(value: Any, account: AccountView) -> date | None:
     return day if day >= today else None
 
 
+# What kind of request each intent makes (not what to say: answer_request decides that).
+REQUEST_KINDS = {
+    "ask_deferral": "deferral",
+    "ask_settlement": "settlement",
+    "offer_payment": "payment",
+    "pay_in_full": "pay_in_full",
+    "inform": "payment",
+}
+# How sure the NLU must be, over its two best guesses together, that a message it could
+# not tell apart ("ill just pay the whole 150 friday": pay in full 0.47, a payment 0.35)
+# asks for terms.
+UNCLEAR_REQUEST_MIN = 0.6
+
+
+def unclear_request(parse: dict[str, Any]) -> str | None:
+    """The request an unclear (fallback) message makes when the NLU's two best guesses
+    are both requests for terms and it names an amount or a date: the better guess; else
+    None."""
+    if (parse.get("intent") or {}).get("name") != "nlu_fallback":
+        return None
+    ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
+    top = ranking[:2]
+    requests = set(REQUEST_KINDS) - {"inform"}
+    if len(top) < 2 or any(r.get("name") not in requests for r in top):
+        return None
+    if sum(float(r.get("confidence") or 0) for r in top) < UNCLEAR_REQUEST_MIN:
+        return None
+    named = {e.get("entity") for e in parse.get("entities") or []}
+    if not named & {"amount", "date"}:
+        return None
+    return str(top[0]["name"])
+
+
 def request_from_tracker(tracker: Tracker, kind: str) -> dict[str, Any]:
     """What the debtor asked for in their latest message, as plain data for a slot."""
     entities = {

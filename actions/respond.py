@@ -34,6 +34,7 @@ from actions.common import (
 from actions.offers import (
     offered_options,
     propose,
+    unclear_request,
 )
 from actions.safety_check import candidate_to_check
 from actions.state import with_stage
@@ -164,9 +165,23 @@ def _ask_safety_check(turn: Turn) -> bool:
     return True
 
 
+def _picks_an_option(turn: Turn) -> bool:
+    """With options on the table, an unclear message that names one ("id rather just get
+    it done in a single go and be finished with it") picks it, even if a wrong person, a
+    dispute or a crisis was among the NLU's guesses: its exact terms come next and need
+    a plain yes. A possible stop request is still checked first."""
+    if not (turn.verified and turn.tracker.get_slot("offers")):
+        return False
+    if turn.tracker.get_slot("proposal"):
+        return False
+    if candidate_to_check(turn.tracker.latest_message) == "request_stop_contact":
+        return False
+    return pick_named(turn)
+
+
 def respond(turn: Turn) -> None:
     """Chatter and unclear messages: what they mean depends on where we are."""
-    if _ask_safety_check(turn):
+    if _picks_an_option(turn) or _ask_safety_check(turn):
         return
     if turn.account is None:
         turn.say("utter_default")
@@ -177,6 +192,11 @@ def respond(turn: Turn) -> None:
         # restart or channel gets another guess; an operator unlocks.
         turn.say("utter_verification_failed")
         turn.end()
+        return
+    if turn.verified and unclear_request(turn.tracker.latest_message):
+        # Torn between two requests for terms ("ill just pay the whole 150 friday"):
+        # action_evaluate_request answers it (data/rules/next_step.yml).
+        turn.next_step = "evaluate"
         return
     handle_default(turn)
     if not turn.verified:

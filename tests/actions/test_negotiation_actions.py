@@ -15,6 +15,7 @@ from actions.negotiation import (
     ActionPickOption,
     ActionWithdrawProposal,
 )
+from actions.respond import ActionRespond
 from bot.negotiation import Finances, Frequency, Option, affordable_installment, load_policy
 from bot.settings import get_settings
 from tests.actions.conftest import (
@@ -393,3 +394,101 @@ async def test_an_amount_read_as_inform_is_kept_for_after_the_budget(
     )
     slots = slots_set(events)
     assert slots["next_step"] == "finances" and slots["pending_request"]["amount"] == "50.00"
+
+
+@pytest.mark.parametrize(
+    ("text", "entities", "income", "expenses"),
+    [
+        # an amount told with a hardship is what comes in; the budget goes on to expenses
+        ("my hours got cut so im only bringing in like 1700 a month now",
+         [("amount", "1700.00"), ("hardship", "reduced_income")], "1700.00", None),
+        # both figures, told before they were asked
+        ("my income is about 2600 and rent and bills are 2100",
+         [("amount", "2600.00"), ("amount", "2100.00")], "2600.00", "2100.00"),
+    ],
+)  # fmt: skip
+async def test_a_budget_told_before_it_was_asked_is_kept(
+    text: str,
+    entities: list[tuple[str, str]],
+    income: str,
+    expenses: str | None,
+    accounts: str,
+    domain: dict[str, Any],
+) -> None:
+    parsed = [{"entity": name, "value": value} for name, value in entities]
+    events, messages = await run_action(
+        ActionEvaluateRequest(),
+        make_tracker(slots=VERIFIED, events=[user_event(text, "inform", entities=parsed)]),
+        domain,
+    )
+    slots = slots_set(events)
+    assert slots["monthly_income"] == income and slots.get("monthly_expenses") == expenses
+    assert slots["next_step"] == "finances" and "pending_request" not in slots
+    assert messages == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i lost my job, all i can do is 100 a month",  # an offer, told with a hardship
+        "my hours got cut, can i pay 150 a month",  # paying, told with a hardship
+    ],
+)
+async def test_an_offer_told_with_a_hardship_is_still_a_request(
+    text: str, accounts: str, domain: dict[str, Any]
+) -> None:
+    parsed = [{"entity": "amount", "value": "100.00"}, {"entity": "hardship", "value": "job_loss"}]
+    events, _ = await run_action(
+        ActionEvaluateRequest(),
+        make_tracker(slots=VERIFIED, events=[user_event(text, "inform", entities=parsed)]),
+        domain,
+    )
+    slots = slots_set(events)
+    assert "monthly_income" not in slots and slots["pending_request"]["amount"] == "100.00"
+
+
+def unclear(text: str, ranking: list[tuple[str, float]], entities: list[dict[str, Any]]):  # type: ignore[no-untyped-def]
+    event = user_event(text, "nlu_fallback", entities=entities)
+    event["parse_data"]["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        *({"name": n, "confidence": c} for n, c in ranking),
+    ]
+    return event
+
+
+async def test_an_unclear_message_torn_between_two_requests_is_evaluated(
+    accounts: str, domain: dict[str, Any]
+) -> None:
+    text = "oh thats it? ill just pay the whole 1200 friday"
+    entities = [{"entity": "amount", "value": "1200.00"}, {"entity": "date", "value": "2099-01-02"}]
+    tracker = make_tracker(
+        slots=VERIFIED,
+        events=[unclear(text, [("pay_in_full", 0.47), ("offer_payment", 0.35)], entities)],
+    )
+    events, _ = await run_action(ActionRespond(), tracker, domain)
+    assert slots_set(events)["next_step"] == "evaluate"
+    # action_evaluate_request then takes it as the better guess: paying in full
+    events, messages = await run_action(ActionEvaluateRequest(), tracker, domain)
+    proposal = slots_set(events)["proposal"]
+    assert proposal["total"] == "1200.00" and proposal["installment_count"] == 1
+    assert agreements_count() == 0 and any("To confirm" in m.get("text", "") for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("ranking", "entities"),
+    [
+        ([("pay_in_full", 0.47), ("greet", 0.35)], [{"entity": "amount", "value": "1200.00"}]),
+        ([("pay_in_full", 0.47), ("offer_payment", 0.35)], []),  # nothing concrete named
+    ],
+)
+async def test_other_unclear_messages_are_not_taken_as_requests(
+    ranking: list[tuple[str, float]],
+    entities: list[dict[str, Any]],
+    accounts: str,
+    domain: dict[str, Any],
+) -> None:
+    tracker = make_tracker(
+        slots=VERIFIED, events=[unclear("hmm the whole thing maybe", ranking, entities)]
+    )
+    events, _ = await run_action(ActionRespond(), tracker, domain)
+    assert slots_set(events)["next_step"] != "evaluate"

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from actions.finances import ActionPresentOffers
 from actions.respond import ActionRespond
 from actions.safety_check import ValidateSafetyCheckForm, answer_to_check, candidate_to_check
 from tests.actions.conftest import (
@@ -18,6 +19,8 @@ from tests.actions.conftest import (
 )
 
 pytestmark = pytest.mark.asyncio
+
+VERIFIED = {"account_ref": "ACC-1", "verified": True}
 
 
 def unclear(text: str, *ranking: tuple[str, float]) -> dict[str, Any]:
@@ -110,3 +113,42 @@ async def test_the_form_turns_any_reply_into_a_path(
 ) -> None:
     assert await answer(checked, text, intent, domain) == path
     assert account_state()["flags"] == []  # the rules take the path, the form records nothing
+
+
+async def offers_on_table(domain: dict[str, Any]) -> list[dict[str, Any]]:
+    events, _ = await run_action(
+        ActionPresentOffers(),
+        make_tracker(
+            slots={**VERIFIED, "monthly_income": "6000.00", "monthly_expenses": "1600.00"}
+        ),
+        domain,
+    )
+    return list(slots_set(events)["offers"])
+
+
+@pytest.mark.parametrize(
+    ("candidate", "checked"),
+    [
+        # a message that names an option picks it, though a crisis was the NLU's best guess
+        ("express_vulnerability", False),
+        # a possible stop request is checked first, whatever else the message says
+        ("request_stop_contact", True),
+    ],
+)
+async def test_with_options_on_the_table_a_named_option_is_picked_before_a_check(
+    candidate: str, checked: bool, accounts: str, domain: dict[str, Any]
+) -> None:
+    offers = await offers_on_table(domain)
+    text = "id rather just get it done in a single go and be finished with it"
+    tracker = make_tracker(
+        slots={**VERIFIED, "monthly_income": "6000.00", "monthly_expenses": "1600.00",
+               "offers": offers},
+        events=[unclear(text, (candidate, 0.32), ("explain_hardship", 0.15))],
+    )  # fmt: skip
+    events, _ = await run_action(ActionRespond(), tracker, domain)
+    slots = slots_set(events)
+    if checked:
+        assert slots["next_step"] == "safety_check" and "proposal" not in slots
+    else:
+        single = next(o for o in offers if o["installment_count"] == 1)
+        assert slots["proposal"] == single and slots.get("safety_check") is None
