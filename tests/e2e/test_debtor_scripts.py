@@ -29,13 +29,17 @@ from bot.nlu.normalize import parse_birth_date
 from bot.settings import PROJECT_ROOT
 from tests.e2e.conftest import RunningBot
 
-# The pass rate this test requires. Issue 12's target is 0.95. History: 19 of the 43
-# scripts passed on c8348df (0.442); with a yes accepting the recommended plan, options
+# The pass rate this test requires: issue 12's 0.95 (41 of 43 scripts). History: 19 of
+# the 43 passed on c8348df (0.442); with a yes accepting the recommended plan, options
 # picked by what they are, the open question heard, several answers kept, three wordings
-# per form question and yes/no safety checks, 39 of 43 (0.907) on 2026-12-01. The floor
-# sits one script under that (38/43): a ratchet with one script of slack for the NLU's
-# borderline readings. Raise it as the dialogue passes more scripts.
-PASS_RATE_FLOOR = 0.88
+# per form question and yes/no safety checks, 39 (0.907); with an income told in a
+# hardship story kept, an option named in an unclear message picked before a safety
+# check, an unclear "pay the whole 150 friday" evaluated as a request, questions about
+# plans answered inside the budget form and message ids no longer card-masked (which had
+# the egress guard block a verified debtor's options at random), 42 (0.977) on
+# 2026-12-01. The one miss left, worry_is_acknowledged, is the NLU's: "who is this?? is
+# something wrong" reads as wrong_person at 0.505 (greet 0.394).
+PASS_RATE_FLOOR = 0.95
 TARGET_PASS_RATE = 0.95
 
 SCRIPTS_DIR = Path(__file__).parent / "scripts"
