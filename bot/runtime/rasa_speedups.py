@@ -16,6 +16,14 @@
 - `Event.resolve_by_type` (every event of a tracker read from the store, or returned by
   an action) walks every subclass of `Event` (`all_subclasses`, `inspect.isabstract` on
   each) to find one class by name: ~7 ms of a turn. The class found for a name is kept.
+- Every prediction runs MemoizationPolicy, RulePolicy and TEDPolicy (in that order) and
+  the ensemble picks the prediction with the highest (confidence, priority). When the
+  memoization or rule prediction already has confidence 1.0, TED (priority 1, below both,
+  confidence at most 1.0, never an end-to-end prediction when it was trained without
+  text) cannot win, and its events are never used: TED is not run and a prediction of
+  zeros stands in for it. It still runs when an action was rejected (the ensemble then
+  zeroes that action in every prediction), when TED could predict from text, or when
+  the other policies ran after it. TED was ~a quarter of the Rasa server's time per turn.
 
 Found by the turn profile (bench/profile_turn.py, reports/bench/turn_profile.md).
 """
@@ -23,6 +31,7 @@ Found by the turn profile (bench/profile_turn.py, reports/bench/turn_profile.md)
 from __future__ import annotations
 
 import functools
+from contextvars import ContextVar
 from typing import Any
 
 _applied = False
@@ -116,6 +125,75 @@ def resolve_event_type(type_name: str, default: Any = None) -> Any:
 
 _ORIGINAL_RESOLVE: list[Any] = []
 
+# The policy predictions of the graph run in progress (None outside a graph run).
+_RUN_PREDICTIONS: ContextVar[list[Any] | None] = ContextVar("parley_run_predictions", default=None)
+
+
+def ted_cannot_win(node: Any, inputs: tuple[Any, ...], predictions: list[Any]) -> Any:
+    """A stand-in prediction when TED cannot change the ensemble's choice, else None."""
+    from rasa.core.policies.ted_policy import TEDPolicy
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected
+    from rasa.shared.nlu.constants import TEXT
+
+    ted = getattr(node, "_component", None)
+    if not isinstance(ted, TEDPolicy) or ted.model is None:
+        return None
+    if not any(p.max_confidence >= 1.0 and p.policy_priority > ted.priority for p in predictions):
+        return None
+    received: dict[str, Any] = dict(i for i in inputs if isinstance(i, tuple))
+    tracker = received.get(node._inputs.get("tracker"))
+    domain = received.get(node._inputs.get("domain"))
+    if tracker is None or domain is None:
+        return None
+    if ted.only_e2e or (
+        TEXT in ted.fake_features and tracker.latest_action_name == ACTION_LISTEN_NAME
+    ):
+        return None  # TED could make an end-to-end prediction, which overrules the rest
+    last_action = next(
+        (
+            event
+            for event in reversed(tracker.events)
+            if isinstance(event, (ActionExecutionRejected, ActionExecuted))
+        ),
+        None,
+    )
+    if isinstance(last_action, ActionExecutionRejected):
+        return None
+    return ted._prediction(ted._default_predictions(domain))
+
+
+def _graph_run(original: Any) -> Any:
+    @functools.wraps(original)
+    def run(self: Any, inputs: Any = None, targets: Any = None) -> Any:
+        token = _RUN_PREDICTIONS.set([])
+        try:
+            return original(self, inputs, targets)
+        finally:
+            _RUN_PREDICTIONS.reset(token)
+
+    run._parley_speedup = True  # type: ignore[attr-defined]
+    return run
+
+
+def _node_call(original: Any) -> Any:
+    from rasa.core.policies.policy import PolicyPrediction
+
+    @functools.wraps(original)
+    def call(self: Any, *inputs: Any) -> Any:
+        predictions = _RUN_PREDICTIONS.get()
+        if predictions is not None:
+            stand_in = ted_cannot_win(self, inputs, predictions)
+            if stand_in is not None:
+                return self._node_name, stand_in
+        result = original(self, *inputs)
+        if predictions is not None and isinstance(result[1], PolicyPrediction):
+            predictions.append(result[1])
+        return result
+
+    call._parley_speedup = True  # type: ignore[attr-defined]
+    return call
+
 
 def apply() -> None:
     """Install the speed-ups (idempotent)."""
@@ -123,6 +201,8 @@ def apply() -> None:
     if _applied:
         return
     from rasa.core.actions.action import RemoteAction
+    from rasa.engine.graph import GraphNode
+    from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core.events import Event
 
     action_response_validator()  # build it now, not during the first conversation
@@ -131,4 +211,8 @@ def apply() -> None:
     if not _ORIGINAL_RESOLVE:
         _ORIGINAL_RESOLVE.append(Event.resolve_by_type)
     Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[method-assign]
+    if not getattr(DaskGraphRunner.run, "_parley_speedup", False):
+        DaskGraphRunner.run = _graph_run(DaskGraphRunner.run)  # type: ignore[method-assign]
+    if not getattr(GraphNode.__call__, "_parley_speedup", False):
+        GraphNode.__call__ = _node_call(GraphNode.__call__)  # type: ignore[method-assign]
     _applied = True
