@@ -10,6 +10,7 @@ afresh and the turn lost on the next restart (docs/scale-out.md).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -128,7 +129,10 @@ class ParleyTrackerStore(SQLTrackerStore):
         await self.stream_events(tracker)
 
         async def write() -> None:
-            self._save_events(tracker)
+            # In a thread: the commit waits for the disk (fsync on SQLite), and meanwhile
+            # the event loop serves the other conversations. The tracker is this turn's
+            # (the conversation's lock is held), so nothing changes it in the meantime.
+            await asyncio.to_thread(self._save_events, tracker)
 
         # A retry is safe: the events to add are counted against what is stored, and a
         # commit is all or nothing.
