@@ -104,6 +104,10 @@ def mask_card_numbers(text: str) -> tuple[str, int]:
     """
     if not isinstance(text, str) or not text:
         return ("" if not isinstance(text, str) else text), 0
+    if len(text) < _MIN_DIGITS or _CHAIN_RE.search(text) is None:
+        # Too short for 13 digits, or no digit at all (most strings of a stored turn:
+        # names, intents, timestamps): nothing to mask, and no work to find that out.
+        return text, 0
     pieces: list[str] = []
     last = 0
     count = 0

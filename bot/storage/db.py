@@ -34,7 +34,7 @@ def safe_url(url: str) -> str:
 
 
 def create_db_engine(url: str, *, future: bool = True) -> Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout.
+    """An engine for `url`; SQLite gets WAL, foreign keys, a busy timeout and a pool.
 
     Several processes (Rasa, the action server, the CLI) share one SQLite file, so
     writers wait for each other instead of failing with "database is locked".
@@ -44,10 +44,25 @@ def create_db_engine(url: str, *, future: bool = True) -> Engine:
     """
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
+        pool: dict[str, Any] = {}
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # SQLAlchemy 1.4 opens a new connection per session on a SQLite file (NullPool):
+            # a file open and three pragmas each time, ~4 per turn in the Rasa server and
+            # one per action call. Connections are kept instead (SQLAlchemy 2.0's default
+            # for files); each is used by one thread at a time, between checkout and return.
+            settings = get_settings()
+            pool = {
+                "poolclass": sa.pool.QueuePool,
+                "pool_size": settings.db_pool_size,
+                "max_overflow": settings.db_max_overflow,
+                "pool_timeout": settings.db_pool_timeout_s,
+            }
         engine = sa.create_engine(
-            url, future=future, connect_args={"timeout": 30, "check_same_thread": False}
+            url,
+            future=future,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            **pool,
         )
 
         @sa.event.listens_for(engine, "connect")
