@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -445,9 +444,10 @@ def test_impossible_calendar_dates_are_not_labelled_whole(nlp: Language, text: s
     ids=lambda s: repr(s[:12]),
 )
 def test_untrusted_input(nlp: Language, text: str) -> None:
-    started = time.perf_counter()
+    # Must not raise, and labels only what a normaliser reads. (Not timed: no wall clock
+    # in `make test`; counting Python steps says nothing here, spaCy's work is in C and
+    # its tokenizer caches what it saw.)
     doc = nlp(text)
-    assert time.perf_counter() - started < 5
     for ent in doc.ents:
         assert ent.label_ in NORMALISERS
 
