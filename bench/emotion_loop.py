@@ -86,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--C", type=float, default=8.0)
     parser.add_argument("--embedding-weight", type=float, default=1.0)
     parser.add_argument("--concept-weight", type=float, default=None)
+    parser.add_argument("--texting-spelling", action="store_true")
     parser.add_argument("--confusion", action="store_true")
     parser.add_argument(
         "--misses", default="", help="print misses of this set (texting/register/holdout)"
@@ -99,7 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     cached_embeddings(texts + [e.text for s in sets.values() for e in s])
     kwargs = {} if args.concept_weight is None else {"concept_weight": args.concept_weight}
     pipeline = emotion.build_emotion_pipeline(
-        args.C, 42, embedding_weight=args.embedding_weight, **kwargs
+        args.C,
+        42,
+        embedding_weight=args.embedding_weight,
+        texting_spelling=args.texting_spelling,
+        **kwargs,
     )
     pipeline.fit(texts, labels)
     print(f"trained on {len(texts)} examples")
