@@ -64,16 +64,45 @@ def _lowercase(texts: Any) -> list[str]:
     return [t.lower() for t in texts]
 
 
+_APOSTROPHES = re.compile(r"['’`]")
+_WORD = re.compile(r"\b\w+\b")
+# Debtors text "im", "dont", "u", "ur", "pls"; the training data is often written out
+# ("i'm", "don't", "you", "your", "please"). One spelling for both, for the n-grams only
+# (the sentence encoder reads the text as written).
+_TEXTING_FORMS = {
+    "you": "u",
+    "your": "ur",
+    "youre": "ur",
+    "yours": "urs",
+    "are": "r",
+    "please": "pls",
+    "plz": "pls",
+    "thanks": "ty",
+    "thank": "ty",
+    "okay": "ok",
+    "tomorrow": "tmrw",
+}
+
+
+def texting_form(text: str) -> str:
+    """Lowercased, without apostrophes, common words in their texting spelling."""
+    bare = _APOSTROPHES.sub("", text.lower())
+    return _WORD.sub(lambda m: _TEXTING_FORMS.get(m.group(0), m.group(0)), bare)
+
+
 def build_emotion_pipeline(
     c: float,
     random_seed: int,
     concept_weight: float = concepts.DEFAULT_WEIGHT,
     embedding_weight: float = 0.0,
+    texting_spelling: bool = False,
 ) -> Pipeline:
     """Word and character n-grams, style cues and the concepts of bot/nlu/concepts.yml
     (anger, worry, sadness, crisis, ...) into a balanced logistic regression; with
     `embedding_weight` > 0, the pretrained sentence embedding too (it carries how people
-    word feelings well beyond our data: forum posts, not only debt texts)."""
+    word feelings well beyond our data: forum posts, not only debt texts). With
+    `texting_spelling`, the word and character n-grams read :func:`texting_form`."""
+    preprocessor = texting_form if texting_spelling else None
     embedding: list[tuple[str, Any]] = (
         [("embedding", SentenceEmbedding(embedding_weight))] if embedding_weight > 0 else []
     )
@@ -87,12 +116,17 @@ def build_emotion_pipeline(
                     token_pattern=r"(?u)\b\w+\b|[!?]+",
                     sublinear_tf=True,
                     lowercase=True,
+                    preprocessor=preprocessor,
                 ),
             ),
             (
                 "chars",
                 TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, lowercase=True
+                    analyzer="char_wb",
+                    ngram_range=(2, 5),
+                    sublinear_tf=True,
+                    lowercase=True,
+                    preprocessor=preprocessor,
                 ),
             ),
             ("style", FunctionTransformer(style_features)),
@@ -139,6 +173,9 @@ class EmotionClassifier(SklearnComponent):
             "concept_weight": concepts.DEFAULT_WEIGHT,
             # 0: n-grams, style and concepts only; > 0: the sentence embedding at this weight.
             "embedding_weight": 0.0,
+            # The n-grams read texting spelling ("im", "u", "pls") for both the data and
+            # the messages (texting_form).
+            "texting_spelling": False,
             "random_seed": 42,
         }
 
@@ -170,6 +207,7 @@ class EmotionClassifier(SklearnComponent):
             int(self._config["random_seed"]),
             float(self._config["concept_weight"]),
             float(self._config["embedding_weight"]),
+            bool(self._config["texting_spelling"]),
         )
         pipeline.fit(texts, labels)
         logger.info("Trained the emotion classifier on %d labelled examples.", len(texts))

@@ -5,8 +5,8 @@ tuned on. The floors sit a little under what the model with the sentence encoder
 weights measured (2026-12-01, see bench/frozen_sets.py and config.yml's comments), about
 three messages' worth on each safety intent; issue 14's targets (intent macro-F1 0.93,
 emotion 0.88, recall 0.95 on each safety intent, fallback at most 8%, no unrelated chatter
-read as agreement) are not all reached yet: emotion, the forum set's gain (0.149 of the
-0.15 asked) and recall on the safety intents (wrong person above all) are below them.
+read as agreement) are not all reached yet: emotion (0.875 of the 0.88 asked) and recall
+on the safety intents (0.89 to 0.94 of the 0.95 asked) are below them.
 """
 
 from __future__ import annotations
@@ -25,16 +25,20 @@ pytestmark = pytest.mark.e2e
 # dispute 0.863, vulnerability 0.867; 2 chatter messages read as agreement. With the
 # encoder and safety weights (config.yml): intent 0.964, emotion 0.841, fallback 2.7%,
 # register emotion 0.671; recall stop 0.940, wrong person 0.780, dispute 0.941,
-# vulnerability 0.889; no chatter read as agreement.
+# vulnerability 0.889; no chatter read as agreement. With the emotion data of 2026-12-01
+# (151 texting-style examples) and texting_spelling: intent 0.973, emotion 0.875, fallback
+# 2.4%, register emotion 0.695 (+0.173 on the n-grams-only model); recall stop 0.940, wrong
+# person 0.920, dispute 0.922, vulnerability 0.889; other intents read as one of the four
+# 0 of 478; no chatter read as agreement.
 FLOORS = {
     "intent_macro_f1": 0.94,
-    "emotion_macro_f1": 0.82,
-    "register_emotion_macro_f1": 0.65,
+    "emotion_macro_f1": 0.85,
+    "register_emotion_macro_f1": 0.67,
     "fallback_rate_max": 0.05,
     "chatter_as_agreement_max": 0,
     "safety_recall": {
         "request_stop_contact": 0.88,
-        "wrong_person": 0.72,
+        "wrong_person": 0.86,
         "dispute_debt": 0.88,
         "express_vulnerability": 0.82,
     },

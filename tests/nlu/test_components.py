@@ -13,7 +13,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.card_redactor import CARD_NUMBER_REDACTED, CardNumberRedactor
-from bot.nlu.emotion import EmotionClassifier, EmotionTrainingError
+from bot.nlu.emotion import EmotionClassifier, EmotionTrainingError, texting_form
 from bot.nlu.entity_normalizer import EntityNormalizer, conversation_today
 from bot.nlu.keyword_intents import KeywordIntentOverride
 from bot.nlu.linear_intents import LinearIntentBlender, number_shape
@@ -113,6 +113,29 @@ def test_emotion_labels_can_be_per_example(tmp_path: Path) -> None:
     component = EmotionClassifier.create({}, LocalModelStorage(tmp_path), Resource("e"), context())
     component.train(data)
     assert component.predict("PATHETIC COMPANY!!! 😡")[0] == "angry"
+
+
+def test_texting_spelling_reads_written_out_words_as_debtors_text_them() -> None:
+    assert texting_form("I'm sorry, Thank you. You're kind, PLEASE don’t") == (
+        "im sorry, ty u. ur kind, pls dont"
+    )
+    # Whole words only: "young" and "area" keep their letters.
+    assert texting_form("young area") == "young area"
+
+
+def test_texting_spelling_makes_written_out_and_texted_forms_one(tmp_path: Path) -> None:
+    config = {**EmotionClassifier.get_default_config(), "texting_spelling": True}
+    component = EmotionClassifier.create(
+        config, LocalModelStorage(tmp_path), Resource("e"), context()
+    )
+    component.train(training_data())
+    features = component._pipeline.named_steps["features"]
+    words = dict(features.transformer_list)["words"]
+    assert (
+        words.transform(["thank you, you're great"]) != words.transform(["ty u ur great"])
+    ).nnz == 0
+    loaded = EmotionClassifier.load(config, LocalModelStorage(tmp_path), Resource("e"), context())
+    assert loaded.predict("im so scared, pls")[0] == "anxious"
 
 
 def test_emotion_training_errors_are_clear(tmp_path: Path) -> None:

@@ -1,0 +1,127 @@
+"""A fast loop for the emotion classifier: train it alone on data/nlu, score it on both sets.
+
+Trains only `bot.nlu.emotion.build_emotion_pipeline` (the same features and classifier the
+Rasa component fits) on the emotion-labelled NLU examples, with the sentence embeddings
+cached on disk (var/emotion_embeddings.npz), and prints macro-F1 and the per-class
+confusion on the development holdout and the frozen sets. Seconds instead of the minutes
+of `parley train`; the final numbers still come from a trained model (bench.frozen_sets).
+
+    .venv/bin/python -m bench.emotion_loop [--C 8] [--embedding-weight 1.0] [--confusion]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from bench.frozen_sets import REGISTER, TEXTING, Example, load, macro_f1
+from bot.nlu import emotion, sentence_encoder
+from bot.settings import PROJECT_ROOT
+
+CACHE = PROJECT_ROOT / "var" / "emotion_embeddings.npz"
+HOLDOUT = PROJECT_ROOT / "tests" / "nlu" / "holdout.yml"
+
+
+def training_examples() -> tuple[list[str], list[str]]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(PROJECT_ROOT / "data" / "nlu"))
+    texts, labels = [], []
+    for message in data.intent_examples:
+        label = emotion.emotion_label(message)
+        if label in emotion.EMOTIONS:
+            texts.append(str(message.get("text"))[: emotion._MAX_CHARS])
+            labels.append(label)
+    return texts, labels
+
+
+def cached_embeddings(texts: Sequence[str]) -> None:
+    """Fill the shared encoder's cache from disk (and disk from the encoder)."""
+    encoder = sentence_encoder.shared_encoder()
+    stored: dict[str, np.ndarray] = {}
+    if CACHE.exists():
+        with np.load(CACHE, allow_pickle=False) as npz:
+            stored = dict(zip(npz["texts"].tolist(), npz["vectors"], strict=True))
+    missing = [t for t in dict.fromkeys(texts) if t not in stored]
+    if missing:
+        encoder._cache.clear()
+        for start in range(0, len(missing), 512):
+            batch = missing[start : start + 512]
+            stored.update(zip(batch, encoder._run(batch), strict=True))
+        CACHE.parent.mkdir(parents=True, exist_ok=True)
+        keys = sorted(stored)
+        np.savez(CACHE, texts=np.asarray(keys), vectors=np.vstack([stored[k] for k in keys]))
+
+    def embed(batch: Sequence[str]) -> np.ndarray:
+        rows = []
+        for text in batch:
+            row = stored.get(text)
+            if row is None:
+                row = encoder._run([text])[0]
+                stored[text] = row
+            rows.append(row)
+        return np.vstack(rows) if rows else np.zeros((0, sentence_encoder.DIMENSIONS))
+
+    sentence_encoder.embed = embed  # type: ignore[assignment]
+
+
+def confusion(truth: Sequence[str], got: Sequence[str]) -> str:
+    labels = list(emotion.EMOTIONS)
+    lines = ["true\\pred " + " ".join(f"{x[:7]:>7}" for x in labels)]
+    for t in labels:
+        counts = [sum(a == t and b == p for a, b in zip(truth, got, strict=True)) for p in labels]
+        total = sum(counts)
+        lines.append(f"{t[:9]:>9} " + " ".join(f"{c:>7}" for c in counts) + f"   n={total}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from bench.nlu_crossval import quiet_rasa
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--C", type=float, default=8.0)
+    parser.add_argument("--embedding-weight", type=float, default=1.0)
+    parser.add_argument("--concept-weight", type=float, default=None)
+    parser.add_argument("--texting-spelling", action="store_true")
+    parser.add_argument("--confusion", action="store_true")
+    parser.add_argument(
+        "--misses", default="", help="print misses of this set (texting/register/holdout)"
+    )
+    args = parser.parse_args(argv)
+    quiet_rasa()
+    texts, labels = training_examples()
+    sets: dict[str, list[Example]] = {"texting": load(TEXTING), "register": load(REGISTER)}
+    if HOLDOUT.exists():
+        sets["holdout"] = load(Path(HOLDOUT))
+    cached_embeddings(texts + [e.text for s in sets.values() for e in s])
+    kwargs = {} if args.concept_weight is None else {"concept_weight": args.concept_weight}
+    pipeline = emotion.build_emotion_pipeline(
+        args.C,
+        42,
+        embedding_weight=args.embedding_weight,
+        texting_spelling=args.texting_spelling,
+        **kwargs,
+    )
+    pipeline.fit(texts, labels)
+    print(f"trained on {len(texts)} examples")
+    for name, examples in sets.items():
+        truth = [e.emotion for e in examples]
+        got = [str(x) for x in pipeline.predict([e.text for e in examples])]
+        print(
+            f"{name:>8}: emotion macro-F1 {macro_f1(truth, got, sorted(set(truth))):.4f} (n={len(truth)})"
+        )
+        if args.confusion:
+            print(confusion(truth, got))
+        if args.misses == name:
+            for e, g in zip(examples, got, strict=True):
+                if g != e.emotion:
+                    print(f"   {e.emotion:>8} -> {g:<8} {e.text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
