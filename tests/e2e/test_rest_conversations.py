@@ -191,7 +191,9 @@ def test_questions_get_factual_answers_without_threats(bot: RunningBot) -> None:
 def test_agitation_is_met_with_calm_and_a_person(bot: RunningBot) -> None:
     sender = phone(11)
     verify(bot, sender)
-    bot.chat(sender, "YOU PEOPLE ARE A JOKE, STOP HARASSING ME ABOUT THIS")
+    # Angry without asking to stop: "STOP HARASSING ME" reads as a possible stop request
+    # (complaint 0.41, stop 0.41), whose yes/no check takes an unclear answer as a stop.
+    bot.chat(sender, "YOU PEOPLE ARE A JOKE, THIS IS HARASSMENT")
     second = bot.chat(sender, "THIS IS RIDICULOUS!!! I HATE YOUR COMPANY")
     text = joined(second)
     assert "frustrated" in text and "person" in text
