@@ -176,3 +176,16 @@ def test_most_held_out_messages_are_unseen_in_training(training: TrainingData) -
     unseen = [m for m in holdout.intent_examples if normalised(m.get("text")) not in trained]
     assert len(unseen) >= 350, f"only {len(unseen)} held-out messages are not in the training data"
     assert {m.get("intent") for m in unseen} >= contract_intents() - {"inform"}
+
+
+def test_evaluation_and_development_sets_share_no_text_with_training(
+    training: TrainingData,
+) -> None:
+    # The frozen sets are never trained or tuned on; the safety development set is tuned on
+    # (bench/intent_loop.py) but never trained on, or its scores would flatter the model.
+    trained = {normalised(m.get("text")) for m in training.intent_examples}
+    here = Path(__file__).parent
+    for path in [here / "safety_dev.yml", *sorted((here / "frozen").glob("*.yml"))]:
+        texts = [normalised(m.get("text")) for m in load_data(str(path)).intent_examples]
+        assert len(texts) >= 100, path
+        assert not trained & set(texts), (path.name, sorted(trained & set(texts))[:5])
