@@ -24,6 +24,8 @@ import yaml
 
 from bench.emotion_loop import HOLDOUT, cached_embeddings
 from bench.frozen_sets import SAFETY_INTENTS, Example, load, macro_f1
+from bot.nlu import crisis_cues
+from bot.nlu.concepts import ConceptAnalyzer
 from bot.nlu.linear_intents import LinearIntentBlender, build_intent_pipeline, safety_weighted
 from bot.settings import PROJECT_ROOT
 
@@ -64,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--weight", action="append", default=[], help="safety weight override: intent=value"
     )
     parser.add_argument("--misses", action="store_true", help="print the safety misses")
+    parser.add_argument(
+        "--no-crisis-cues", action="store_true", help="without bot.nlu.crisis_cues' second look"
+    )
     args = parser.parse_args(argv)
     for path in [*args.extra, *args.dev]:
         if FROZEN in path.resolve().parents:
@@ -87,13 +92,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     pipeline.fit(texts, labels)
     classes = [str(c) for c in pipeline.classes_]
+    analyzer = ConceptAnalyzer()
     print(f"trained on {len(texts)} examples; safety weights {weights}")
     for name, examples in sets.items():
         probabilities = pipeline.predict_proba([e.text for e in examples])
         got = []
-        for row in probabilities:
+        for example, row in zip(examples, probabilities, strict=True):
             ranked = safety_weighted(dict(zip(classes, map(float, row), strict=True)), weights)
-            got.append(max(ranked, key=ranked.__getitem__))
+            ranking = sorted(ranked.items(), key=lambda item: item[1], reverse=True)
+            if not args.no_crisis_cues:
+                ranking = crisis_cues.second_look(ranking, analyzer.concepts(example.text))
+            got.append(ranking[0][0])
         truth = [e.intent for e in examples]
         recall = {
             intent: (

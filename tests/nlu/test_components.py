@@ -13,6 +13,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.card_redactor import CARD_NUMBER_REDACTED, CardNumberRedactor
+from bot.nlu.crisis_cues import CrisisCues
 from bot.nlu.emotion import EmotionClassifier, EmotionTrainingError, texting_form
 from bot.nlu.entity_normalizer import EntityNormalizer, conversation_today
 from bot.nlu.keyword_intents import KeywordIntentOverride
@@ -377,3 +378,70 @@ def test_concept_featurizer_gives_diet_the_lexicon_and_keeps_it_in_the_model(
     tokens = sequence.features.toarray()
     assert tokens[1][names.index("concept:farewell")] == 1.0
     assert tokens[0][names.index("concept:farewell")] == 0.0
+
+
+def hardship_read(text: str) -> Message:
+    return Message(
+        {
+            "text": text,
+            "intent": {"name": "explain_hardship", "confidence": 0.62},
+            "intent_ranking": [
+                {"name": "explain_hardship", "confidence": 0.62},
+                {"name": "express_vulnerability", "confidence": 0.21},
+                {"name": "inform", "confidence": 0.1},
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my wife's funeral was last week and the cost wiped out our savings",
+        "we lost our daughter in may and the bills just stopped mattering",
+        "ive lost both parents this year and im just not coping",
+        "he takes my wages every friday so theres nothing left for this",
+    ],
+)
+def test_a_crisis_told_as_hardship_is_a_crisis(text: str) -> None:
+    cues = CrisisCues.create({}, None, None, context())  # type: ignore[arg-type]
+    message = hardship_read(text)
+    cues.process([message])
+    assert message.get("intent") == {"name": "express_vulnerability", "confidence": 0.62}
+    ranking = [(r["name"], r["confidence"]) for r in message.get("intent_ranking")]
+    assert ranking == [("express_vulnerability", 0.62), ("explain_hardship", 0.21), ("inform", 0.1)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A carer's or a patient's money trouble stays hardship: severe illness is no cue.
+        "my dad had a stroke and ive been looking after him so i had to cut back at work",
+        "had surgery in march and im on half pay till june",
+        "lost my job in april and the bills keep coming",
+    ],
+)
+def test_ordinary_hardship_stays_hardship(text: str) -> None:
+    cues = CrisisCues.create({}, None, None, context())  # type: ignore[arg-type]
+    message = hardship_read(text)
+    cues.process([message])
+    assert message.get("intent") == {"name": "explain_hardship", "confidence": 0.62}
+
+
+def test_only_hardship_gets_the_second_look() -> None:
+    cues = CrisisCues.create({}, None, None, context())  # type: ignore[arg-type]
+    # A deceased account holder's relative is a wrong person, not the debtor's crisis.
+    message = Message(
+        {
+            "text": "that was my mums phone, she passed away in the summer",
+            "intent": {"name": "wrong_person", "confidence": 0.8},
+            "intent_ranking": [{"name": "wrong_person", "confidence": 0.8}],
+        }
+    )
+    cues.process([message])
+    assert message.get("intent")["name"] == "wrong_person"
+
+
+def test_crisis_cues_refuse_an_unknown_cue() -> None:
+    with pytest.raises(ValueError, match="not crisis concepts"):
+        CrisisCues.create({"cues": ["chatter"]}, None, None, context())  # type: ignore[arg-type]
