@@ -79,7 +79,10 @@ def with_hardship_phrases(lexicon: Mapping[str, list[str]]) -> dict[str, list[st
 
 def _pattern(phrases: Sequence[str]) -> re.Pattern[str]:
     # Longest first, so "thank you" wins over "thank"; whole words only; any whitespace.
-    alternatives = sorted({p for p in phrases}, key=len, reverse=True)
+    # Ties in alphabetical order: a set's order changes with PYTHONHASHSEED, and a pattern
+    # that differs from one process to the next changes the saved ConceptRegexFeaturizer, so
+    # Rasa's cache missed every NLU component after it on each new training process.
+    alternatives = sorted(set(phrases), key=lambda p: (-len(p), p))
     body = "|".join(
         r"\s+".join(re.escape(w).replace("'", "['’ʼ]") for w in p.split()) for p in alternatives
     )
