@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install model browser console-images run test test-unit test-stories validate lint crossval bench soak clean trainer-check
+.PHONY: help install model browser console-images run test test-unit test-stories validate lint crossval nlu-ablation bench soak clean trainer-check
 
 help:
 	@echo "make run       install, train if needed, serve the bot (SQLite under var/)"
@@ -18,6 +18,7 @@ help:
 	@echo "make validate  check the training data (rasa data validate --fail-on-warning)"
 	@echo "make trainer-check  a trainer's YAML-only change in a throwaway copy: retrain, converse, test stories"
 	@echo "make crossval  5-fold NLU cross-validation into reports/nlu/ (a benchmark)"
+	@echo "make nlu-ablation  n-grams / + embeddings / + safety weights / final on the frozen sets, with latency and memory"
 	@echo "make bench     benchmarks against stock Rasa into reports/bench/ (not tests)"
 	@echo "make soak      long fault and scale-out runs (pytest -m soak): 20 rounds on two Rasa servers, the stock-lock control"
 	@echo "make lint      ruff and mypy"
@@ -96,6 +97,12 @@ lint: install
 
 crossval: install
 	$(BIN)/python -m bench.nlu_crossval
+
+# What the sentence encoder, the safety weights and the second look each add, on the frozen
+# sets, with parse latency and the loaded model's memory (reports/nlu/ablation.md; about
+# 20 minutes on 2 cores: four trainings that share Rasa's cache, four scorings).
+nlu-ablation: model
+	$(BIN)/python -m bench.nlu_ablation --final-model models/parley.tar.gz
 
 # Benchmarks (not tests: nothing here fails on a slow machine): the turn profile, REST and
 # Twilio load at 1/10/50 concurrent conversations on SQLite and PostgreSQL against a stock
