@@ -3,8 +3,9 @@
 Trains only `bot.nlu.emotion.build_emotion_pipeline` (the same features and classifier the
 Rasa component fits) on the emotion-labelled NLU examples, with the sentence embeddings
 cached on disk (var/emotion_embeddings.npz), and prints macro-F1 and the per-class
-confusion on the development holdout and the frozen sets. Seconds instead of the minutes
-of `parley train`; the final numbers still come from a trained model (bench.frozen_sets).
+confusion on the development sets (tests/nlu/holdout.yml and tests/nlu/safety_dev.yml).
+Seconds instead of the minutes of `parley train`. It does not score the frozen sets: they
+are never tuned on, and only bench.frozen_sets scores them, on a trained model.
 
     .venv/bin/python -m bench.emotion_loop [--C 8] [--embedding-weight 1.0] [--confusion]
 """
@@ -14,16 +15,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
-from bench.frozen_sets import REGISTER, TEXTING, Example, load, macro_f1
+from bench.frozen_sets import Example, load, macro_f1
 from bot.nlu import emotion, sentence_encoder
 from bot.settings import PROJECT_ROOT
 
 CACHE = PROJECT_ROOT / "var" / "emotion_embeddings.npz"
 HOLDOUT = PROJECT_ROOT / "tests" / "nlu" / "holdout.yml"
+SAFETY_DEV = PROJECT_ROOT / "tests" / "nlu" / "safety_dev.yml"
 
 
 def training_examples() -> tuple[list[str], list[str]]:
@@ -89,14 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--texting-spelling", action="store_true")
     parser.add_argument("--confusion", action="store_true")
     parser.add_argument(
-        "--misses", default="", help="print misses of this set (texting/register/holdout)"
+        "--misses", default="", help="print misses of this set (holdout/safety_dev)"
     )
     args = parser.parse_args(argv)
     quiet_rasa()
     texts, labels = training_examples()
-    sets: dict[str, list[Example]] = {"texting": load(TEXTING), "register": load(REGISTER)}
-    if HOLDOUT.exists():
-        sets["holdout"] = load(Path(HOLDOUT))
+    sets: dict[str, list[Example]] = {"holdout": load(HOLDOUT), "safety_dev": load(SAFETY_DEV)}
     cached_embeddings(texts + [e.text for s in sets.values() for e in s])
     kwargs = {} if args.concept_weight is None else {"concept_weight": args.concept_weight}
     pipeline = emotion.build_emotion_pipeline(

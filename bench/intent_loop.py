@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.emotion_loop import HOLDOUT, cached_embeddings
+from bench.emotion_loop import HOLDOUT, SAFETY_DEV, cached_embeddings
 from bench.frozen_sets import SAFETY_INTENTS, Example, load, macro_f1
 from bot.nlu import crisis_cues
 from bot.nlu.concepts import ConceptAnalyzer
@@ -30,8 +30,6 @@ from bot.nlu.linear_intents import LinearIntentBlender, build_intent_pipeline, s
 from bot.settings import PROJECT_ROOT
 
 FROZEN = PROJECT_ROOT / "tests" / "nlu" / "frozen"
-# Safety-intent paraphrases written apart from the training data, for tuning (never trained on).
-SAFETY_DEV = PROJECT_ROOT / "tests" / "nlu" / "safety_dev.yml"
 
 
 def blender_settings(config: Path) -> dict:

@@ -115,8 +115,7 @@ def measure_here(model: Path) -> dict[str, Any]:
     from rasa.core.agent import Agent
 
     from bench import frozen_sets
-    from bench.emotion_loop import HOLDOUT
-    from bench.intent_loop import SAFETY_DEV
+    from bench.emotion_loop import HOLDOUT, SAFETY_DEV
     from bench.nlu_crossval import quiet_rasa
 
     quiet_rasa()
