@@ -32,7 +32,8 @@
 
 Found by the turn profile (bench/profile_turn.py, reports/bench/turn_profile.md).
 `apply()` also installs the speed-ups kept in their own modules: bot/runtime/nlu_speedups.py
-(the NLU classifiers' weights).
+(the NLU classifiers' weights) and bot/runtime/slot_validation.py (the every-turn action
+answered in the Rasa server when it would say nothing).
 """
 
 from __future__ import annotations
@@ -240,7 +241,7 @@ def apply() -> None:
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core.events import Event
 
-    from bot.runtime import nlu_speedups
+    from bot.runtime import nlu_speedups, slot_validation
 
     action_response_validator()  # build it now, not during the first conversation
     _quick_validators()
@@ -253,4 +254,5 @@ def apply() -> None:
     if not getattr(GraphNode.__call__, "_parley_speedup", False):
         GraphNode.__call__ = _node_call(GraphNode.__call__)  # type: ignore[method-assign]
     nlu_speedups.apply()
+    slot_validation.apply()
     _applied = True
