@@ -32,8 +32,9 @@
 
 Found by the turn profile (bench/profile_turn.py, reports/bench/turn_profile.md).
 `apply()` also installs the speed-ups kept in their own modules: bot/runtime/nlu_speedups.py
-(the NLU classifiers' weights) and bot/runtime/slot_validation.py (the every-turn action
-answered in the Rasa server when it would say nothing).
+(the NLU classifiers' weights), bot/runtime/slot_validation.py (the every-turn action
+answered in the Rasa server when it would say nothing) and bot/runtime/action_connections.py
+(kept-alive connections to the action server).
 """
 
 from __future__ import annotations
@@ -241,7 +242,7 @@ def apply() -> None:
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core.events import Event
 
-    from bot.runtime import nlu_speedups, slot_validation
+    from bot.runtime import action_connections, nlu_speedups, slot_validation
 
     action_response_validator()  # build it now, not during the first conversation
     _quick_validators()
@@ -255,4 +256,5 @@ def apply() -> None:
         GraphNode.__call__ = _node_call(GraphNode.__call__)  # type: ignore[method-assign]
     nlu_speedups.apply()
     slot_validation.apply()
+    action_connections.apply()
     _applied = True
