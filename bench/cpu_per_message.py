@@ -1,21 +1,25 @@
 """CPU per message of each server process, and an A/B/stock run at N concurrent, in one run.
 
 Throughput on a shared 2-core machine follows the CPU a server spends per message (one
-Rasa process is one core at most), and CPU time is robust to the other jobs on the
-machine where wall-clock latency is not. For each code tree given (`--tree`, e.g. a
-clean checkout of main and a branch) and for a stock `rasa init` bot:
+Rasa process is one core at most). CPU time is far less disturbed by the other jobs on
+the machine than wall-clock latency, but not free of them (a busy sibling hyperthread
+slows every instruction), so the servers are measured side by side:
 
-1. start the server (Parley: `parley serve` in production mode on a private SQLite file,
-   with that tree's code: PYTHONPATH and the working directory set to the tree);
-2. one warm-up conversation, not counted;
-3. `--conversations` conversations of the five benchmark messages, one at a time: CPU
-   per message of the Rasa server and of the action server (utime + stime from /proc);
-4. with `--concurrent N`, N clients of `--per-client` conversations each over REST
-   (bench/load.py): p50/p95 latency, messages per second, and CPU per message of every
-   process of the server.
+1. every server is started and kept running: `parley serve` for each code tree given
+   (`--tree`, e.g. a clean checkout of main and a branch; production mode, a private
+   SQLite file, that tree's code: PYTHONPATH and the working directory set to it), and
+   a stock `rasa init` bot (`--stock-dir`);
+2. one warm-up conversation each, not counted;
+3. `--rounds` rounds: in each, `--block` conversations of the five benchmark messages,
+   one at a time, on every server in turn (the order rotating), and the CPU per message
+   of its Rasa server and action server (utime + stime from /proc); the median and the
+   minimum over the rounds are reported;
+4. with `--concurrent N`, each server alone in turn: N clients of `--per-client`
+   conversations over REST (bench/load.py): p50/p95 latency, messages per second, and CPU
+   per message of every process of the server.
 
     python -m bench.cpu_per_message --tree /tmp/base --tree . --stock-dir /tmp/stock \\
-        [--conversations 6] [--concurrent 10] [--out reports/bench/cpu.json]
+        [--rounds 6] [--block 2] [--concurrent 10] [--out reports/bench/cpu.json]
 
 A tree needs build/spacy (the spaCy pipeline the model loads by path); the model is the
 same for every tree (`--model`, else the newest in models/).
@@ -26,11 +30,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import functools
 import os
+import statistics
 import sys
-import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -98,45 +102,59 @@ async def _one_at_a_time(target: Target, first: int, count: int) -> None:
         await run_level(target, 1, lambda _k, p=phone: p, conversations=1)
 
 
-def measure(
-    target: Target, pids: dict[str, int], *, conversations: int, concurrent: int, per_client: int
-) -> dict[str, Any]:
-    """Warm up, then CPU per message one conversation at a time, then the concurrent run."""
-    warm = bench_phone(WARM_UP_PHONE)
-    asyncio.run(run_level(target, 1, lambda _k: warm, conversations=1))
-    result: dict[str, Any] = {"load_average_before": load_average()}
-    before = cpu_by_process(pids)
-    begin = time.perf_counter()
-    asyncio.run(_one_at_a_time(target, SEQUENTIAL_FIRST_PHONE, conversations))
-    wall = time.perf_counter() - begin
-    after = cpu_by_process(pids)
+@dataclass
+class Server:
+    """One running server under measurement: where to talk, which processes to read."""
+
+    label: str
+    target: Target
+    pids: dict[str, int]
+    stop: Any
+    blocks: list[dict[str, float]] = field(default_factory=list)
+
+
+def sequential_block(server: Server, first_phone: int, conversations: int) -> None:
+    """`conversations` one at a time; the CPU per message of each process, kept."""
+    before = cpu_by_process(server.pids)
+    asyncio.run(_one_at_a_time(server.target, first_phone, conversations))
+    after = cpu_by_process(server.pids)
     messages = conversations * len(MESSAGES)
-    result["sequential"] = {
-        "messages": messages,
-        "wall_ms_per_message": round(wall * 1000 / messages, 1),
-        "cpu_ms_per_message": {
-            label: round((after[label] - before[label]) / messages, 1) for label in pids
-        },
-        "load_average_after": load_average(),
-    }
-    if concurrent:
-        before = cpu_by_process(pids)
-        level = asyncio.run(
-            run_level(
-                target,
-                concurrent,
-                lambda k: bench_phone(CONCURRENT_FIRST_PHONE + k),
-                conversations=per_client,
-            )
-        )
-        after = cpu_by_process(pids)
-        answered = level.get("count") or 1
-        level["cpu_ms_per_message"] = round(
-            sum(after[label] - before[label] for label in pids) / answered, 1
-        )
-        level["load_average_after"] = load_average()
-        result["concurrent"] = level
+    server.blocks.append(
+        {label: (after[label] - before[label]) / messages for label in server.pids}
+    )
+
+
+def sequential_summary(server: Server) -> dict[str, Any]:
+    """Median and minimum over the blocks (interference from other jobs only adds CPU
+    time, so the minimum is the least disturbed figure)."""
+    result: dict[str, Any] = {"blocks": len(server.blocks)}
+    for label in server.pids:
+        values = [block[label] for block in server.blocks]
+        result[label] = {
+            "median": round(statistics.median(values), 1),
+            "min": round(min(values), 1),
+            "all": [round(v, 1) for v in values],
+        }
     return result
+
+
+def concurrent_level(server: Server, concurrent: int, per_client: int) -> dict[str, Any]:
+    before = cpu_by_process(server.pids)
+    level = asyncio.run(
+        run_level(
+            server.target,
+            concurrent,
+            lambda k: bench_phone(CONCURRENT_FIRST_PHONE + k),
+            conversations=per_client,
+        )
+    )
+    after = cpu_by_process(server.pids)
+    answered = level.get("count") or 1
+    level["cpu_ms_per_message"] = round(
+        sum(after[label] - before[label] for label in server.pids) / answered, 1
+    )
+    level["load_average_after"] = load_average()
+    return level
 
 
 @contextlib.contextmanager
@@ -150,59 +168,79 @@ def inside(tree: Path) -> Iterator[dict[str, str]]:
         os.chdir(here)
 
 
-def bench_tree(tree: Path, workdir: Path, model: Path, **options: Any) -> dict[str, Any]:
-    from tests.fakes.twilio_api import FakeTwilioApi
-
+def start_tree(tree: Path, workdir: Path, model: Path, twilio_base: str) -> Server:
     label = tree.name
-    db = workdir / label / "parley.db"
-    with FakeTwilioApi() as twilio, inside(tree) as env:
+    with inside(tree) as env:
         log(f"{label}: starting parley serve ({tree})")
         bot = start_parley(
             workdir / label,
-            f"sqlite:///{db}",
-            twilio.base_url,
+            f"sqlite:///{workdir / label / 'parley.db'}",
+            twilio_base,
             model=model,
             accounts=ACCOUNTS,
             extra_env=env,
         )
-        try:
-            pids = process_tree(bot.served[0].process.pid)
-            servers = {k: v for k, v in pids.items() if k in ("rasa", "actions")}
-            target = Target(bot.rasa_urls, "rest", rest_token=bot.rest_token)
-            result = measure(target, servers, **options)
-        finally:
-            bot.stop()
-    result["tree"] = str(tree)
-    return result
+    pids = process_tree(bot.served[0].process.pid)
+    servers = {k: v for k, v in pids.items() if k in ("rasa", "actions")}
+    target = Target(bot.rasa_urls, "rest", rest_token=bot.rest_token)
+    return Server(label, target, servers, bot.stop)
 
 
-def bench_stock(directory: Path, **options: Any) -> dict[str, Any]:
+def start_stock(directory: Path) -> Server:
     if not list((directory / "models").glob("*.tar.gz")):
         log(f"stock: rasa init --no-prompt in {directory}")
         train_stock_bot(directory)
     stock = start_stock_rasa(directory)
-    try:
-        pids = process_tree(stock.process.pid)
-        return measure(Target([stock.url], "rest"), pids, **options)
-    finally:
-        stock.stop()
+    pids = process_tree(stock.process.pid)
+    return Server("stock", Target([stock.url], "rest"), pids, stock.stop)
+
+
+def measure_all(
+    servers: list[Server], *, rounds: int, block: int, concurrent: int, per_client: int
+) -> dict[str, dict[str, Any]]:
+    """Every server warmed up, then `rounds` rounds of a `block` of conversations on each
+    in turn (the order rotating), so all of them see the same machine; then each
+    concurrent run alone, one server after the other."""
+    for server in servers:
+        warm = bench_phone(WARM_UP_PHONE)
+        asyncio.run(run_level(server.target, 1, lambda _k, w=warm: w, conversations=1))
+    results: dict[str, dict[str, Any]] = {s.label: {} for s in servers}
+    begin = load_average()
+    for r in range(rounds):
+        order = servers[r % len(servers) :] + servers[: r % len(servers)]
+        for server in order:
+            sequential_block(server, SEQUENTIAL_FIRST_PHONE + r * block, block)
+        log(f"round {r + 1}/{rounds} (load {load_average()})")
+    for server in servers:
+        results[server.label]["sequential"] = sequential_summary(server)
+        results[server.label]["sequential"]["load_average"] = f"{begin} -> {load_average()}"
+    if concurrent:
+        for server in servers:
+            results[server.label]["concurrent"] = concurrent_level(server, concurrent, per_client)
+            log(f"{server.label} c={concurrent}: {results[server.label]['concurrent']}")
+    return results
+
+
+def _cpu(sequential: dict[str, Any], *labels: str) -> str:
+    for label in labels:
+        if label in sequential:
+            found = sequential[label]
+            return f"{found['median']} (min {found['min']})"
+    return "-"
 
 
 def tables(results: dict[str, dict[str, Any]]) -> str:
-    sequential = [
-        [
-            label,
-            result["sequential"]["cpu_ms_per_message"].get("rasa")
-            or result["sequential"]["cpu_ms_per_message"].get("rasa run"),
-            result["sequential"]["cpu_ms_per_message"].get("actions", "-"),
-            result["sequential"]["wall_ms_per_message"],
-            result["sequential"]["load_average_after"],
-        ]
-        for label, result in results.items()
-    ]
     text = markdown_table(
-        ["server", "Rasa server CPU ms/msg", "action server CPU ms/msg", "wall ms/msg", "load"],
-        sequential,
+        ["server", "Rasa server CPU ms/msg", "action server CPU ms/msg", "blocks"],
+        [
+            [
+                label,
+                _cpu(result["sequential"], "rasa", "rasa run"),
+                _cpu(result["sequential"], "actions"),
+                result["sequential"]["blocks"],
+            ]
+            for label, result in results.items()
+        ],
     )
     stock = results.get("stock", {}).get("concurrent")
     rows = []
@@ -246,31 +284,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tree", type=Path, action="append", default=[], help="a code tree")
     parser.add_argument("--stock-dir", type=Path, help="a `rasa init` directory (trained if empty)")
     parser.add_argument("--model", type=Path, help="the Parley model (default: newest)")
-    parser.add_argument("--conversations", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--block", type=int, default=2, help="conversations per block")
     parser.add_argument("--concurrent", type=int, default=0)
     parser.add_argument("--per-client", type=int, default=4)
-    parser.add_argument("--stock-first", action="store_true", help="stock before the trees")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/parley-cpu-bench"))
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    options = {
-        "conversations": args.conversations,
-        "concurrent": args.concurrent,
-        "per_client": args.per_client,
-    }
+    if args.rounds * args.block > CONCURRENT_FIRST_PHONE:
+        parser.error(f"at most {CONCURRENT_FIRST_PHONE} conversations one at a time")
+    from tests.fakes.twilio_api import FakeTwilioApi
+
     model = (args.model or newest_model()).resolve()
-    trees = [tree.resolve() for tree in args.tree]
-    jobs: list[tuple[str, Any]] = [
-        (tree.name, functools.partial(bench_tree, tree, args.workdir, model, **options))
-        for tree in trees
-    ]
-    if args.stock_dir:
-        stock = ("stock", lambda: bench_stock(args.stock_dir.resolve(), **options))
-        jobs = [stock, *jobs] if args.stock_first else [*jobs, stock]
-    results: dict[str, dict[str, Any]] = {}
-    for label, job in jobs:
-        results[label] = job()
-        log(f"{label}: {results[label]}")
+    servers: list[Server] = []
+    with FakeTwilioApi() as twilio:
+        try:
+            for tree in args.tree:
+                servers.append(start_tree(tree.resolve(), args.workdir, model, twilio.base_url))
+            if args.stock_dir:
+                servers.append(start_stock(args.stock_dir.resolve()))
+            results = measure_all(
+                servers,
+                rounds=args.rounds,
+                block=args.block,
+                concurrent=args.concurrent,
+                per_client=args.per_client,
+            )
+        finally:
+            for server in servers:
+                server.stop()
     print(tables(results), flush=True)
     if args.out:
         write_json(args.out, {"model": str(model), "results": results})
