@@ -81,7 +81,7 @@ def admit(
                 return Admission(first=False, reply=claim.reply)
         phone = sender_phone(sender)
         repo = AccountRepository(session)
-        account = repo.find_by_phone(phone) if phone else None
+        account = repo.find_by_phone(phone, load_related=False) if phone else None
         if account is None:
             return Admission(first=True)
         if message_sid:

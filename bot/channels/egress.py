@@ -203,7 +203,7 @@ def guard_replies(
     # SQLite a new one, with its pragmas).
     with get_database().session() as session:
         repo = AccountRepository(session)
-        account = repo.find_by_phone(phone) if phone else None
+        account = repo.find_by_phone(phone, load_related=False) if phone else None
         opted_out = account is not None and "opted_out" in repo.active_flags(account)
         terms = debt_terms(account) if account is not None else []
         # The turn's events only matter to judge a message: after an opt-out (which

@@ -24,8 +24,17 @@
   zeros stands in for it. It still runs when an action was rejected (the ensemble then
   zeroes that action in every prediction), when TED could predict from text, or when
   the other policies ran after it. TED was ~a quarter of the Rasa server's time per turn.
+- Every graph run (NLU once a message, the policies once per predicted action) starts
+  with `GraphSchema.minimal_graph_schema(targets)`, a recursive walk of every path
+  through the graph without memory (~3 ms a message), and builds the dask graph from it.
+  The schema of a loaded model never changes: the dask graph is built once per set of
+  targets and copied for each run, the inputs added to the copy as before.
 
 Found by the turn profile (bench/profile_turn.py, reports/bench/turn_profile.md).
+`apply()` also installs the speed-ups kept in their own modules: bot/runtime/nlu_speedups.py
+(the NLU classifiers' weights), bot/runtime/slot_validation.py (the every-turn action
+answered in the Rasa server when it would say nothing) and bot/runtime/action_connections.py
+(kept-alive connections to the action server).
 """
 
 from __future__ import annotations
@@ -163,12 +172,40 @@ def ted_cannot_win(node: Any, inputs: tuple[Any, ...], predictions: list[Any]) -
     return ted._prediction(ted._default_predictions(domain))
 
 
+def run_graph(self: Any, inputs: Any = None, targets: Any = None) -> Any:
+    """DaskGraphRunner.run with the dask graph of each set of targets built once."""
+    import dask
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner import dask as rasa_dask
+
+    run_targets = targets if targets else self._graph_schema.target_names
+    built: dict[tuple[str, ...], dict[str, Any]] = self.__dict__.setdefault(
+        "_parley_dask_graphs", {}
+    )
+    key = tuple(run_targets)
+    graph = built.get(key)
+    if graph is None:
+        graph = self._build_dask_graph(self._graph_schema.minimal_graph_schema(run_targets))
+        built[key] = graph
+    run_graph = dict(graph)  # the inputs go into this run's copy only
+    if inputs:
+        self._add_inputs_to_graph(inputs, run_graph)
+    rasa_dask.logger.debug(
+        f"Running graph with inputs: {inputs}, targets: {targets} and {self._execution_context}."
+    )
+    try:
+        dask_result = dask.get(run_graph, run_targets)
+        return dict(dask_result)
+    except RuntimeError as e:
+        raise GraphRunError("Error running runner.") from e
+
+
 def _graph_run(original: Any) -> Any:
     @functools.wraps(original)
     def run(self: Any, inputs: Any = None, targets: Any = None) -> Any:
         token = _RUN_PREDICTIONS.set([])
         try:
-            return original(self, inputs, targets)
+            return run_graph(self, inputs, targets)
         finally:
             _RUN_PREDICTIONS.reset(token)
 
@@ -205,6 +242,8 @@ def apply() -> None:
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core.events import Event
 
+    from bot.runtime import action_connections, nlu_speedups, slot_validation
+
     action_response_validator()  # build it now, not during the first conversation
     _quick_validators()
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
@@ -215,4 +254,7 @@ def apply() -> None:
         DaskGraphRunner.run = _graph_run(DaskGraphRunner.run)  # type: ignore[method-assign]
     if not getattr(GraphNode.__call__, "_parley_speedup", False):
         GraphNode.__call__ = _node_call(GraphNode.__call__)  # type: ignore[method-assign]
+    nlu_speedups.apply()
+    slot_validation.apply()
+    action_connections.apply()
     _applied = True

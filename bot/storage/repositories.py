@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from bot.storage.models import (
     ACCOUNT_FLAGS,
@@ -91,18 +91,23 @@ class AccountRepository:
     def get(self, account_id: int) -> Account | None:
         return self.session.get(Account, account_id)
 
-    def find_by_phone(self, phone: str) -> Account | None:
-        """The account a number belongs to: the newest one that is not closed."""
-        return (
-            self.session.execute(
-                sa.select(Account)
-                .where(Account.phone == phone, Account.status != "closed")
-                .order_by(Account.created_at.desc(), Account.id.desc())
-                .limit(1)
-            )
-            .scalars()
-            .first()
+    def find_by_phone(self, phone: str, *, load_related: bool = True) -> Account | None:
+        """The account a number belongs to: the newest one that is not closed.
+
+        `load_related=False` leaves the flags and agreements (with their installments) to
+        be read if and when they are used, in this session: three queries fewer for the
+        callers on every message that need the account's own columns only (the inbound
+        gate and the egress guard, twice a turn).
+        """
+        query = (
+            sa.select(Account)
+            .where(Account.phone == phone, Account.status != "closed")
+            .order_by(Account.created_at.desc(), Account.id.desc())
+            .limit(1)
         )
+        if not load_related:
+            query = query.options(lazyload("*"))
+        return self.session.execute(query).scalars().first()
 
     def all(self) -> Sequence[Account]:
         return (

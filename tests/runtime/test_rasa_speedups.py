@@ -191,3 +191,53 @@ def test_ted_runs_whenever_it_could_change_the_choice() -> None:
     node = _ted_node()
     node._component = object()
     assert check(node, _inputs(LISTENED), certain) is None
+
+
+class _AddOne:
+    """A graph component: its input plus one."""
+
+    @classmethod
+    def create(cls, *args: Any, **kwargs: Any) -> _AddOne:
+        return cls()
+
+    def run(self, x: int) -> int:
+        return x + 1
+
+
+def _runner(tmp_path: Any) -> Any:
+    from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, SchemaNode
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+
+    component = type("AddOne", (_AddOne, GraphComponent), {})
+    nodes = {
+        "first": SchemaNode({"x": "start"}, component, "create", "run", {}),
+        "second": SchemaNode({"x": "first"}, component, "create", "run", {}),
+        "third": SchemaNode({"x": "second"}, component, "create", "run", {}),
+    }
+    schema = GraphSchema(nodes)
+    return DaskGraphRunner(schema, LocalModelStorage(tmp_path), ExecutionContext(schema, "m"))
+
+
+def test_a_graph_is_built_once_per_set_of_targets_and_runs_as_before(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rasa.engine.graph import GraphSchema
+
+    runner = _runner(tmp_path)
+    expected = [runner.run({"start": n}, ["third"]) for n in (1, 5)]
+    walks: list[Any] = []
+    walk = GraphSchema.minimal_graph_schema
+    monkeypatch.setattr(
+        GraphSchema, "minimal_graph_schema", lambda self, t=None: walks.append(t) or walk(self, t)
+    )
+    fresh = _runner(tmp_path)
+    got = [rasa_speedups.run_graph(fresh, {"start": n}, ["third"]) for n in (1, 5)]
+    assert got == expected == [{"third": 4}, {"third": 8}]
+    assert rasa_speedups.run_graph(fresh, {"start": 0}, ["first", "second"]) == {
+        "first": 1,
+        "second": 2,
+    }
+    assert walks == [["third"], ["first", "second"]]  # built once per set of targets
+    # each run's inputs stay in that run
+    assert all("start" not in graph for graph in fresh._parley_dask_graphs.values())

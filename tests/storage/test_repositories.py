@@ -229,3 +229,42 @@ def test_debtor_text_is_stored_verbatim_not_executed(db: Database) -> None:
         account = repo.require("X-1")
         assert account.name == hostile
         assert repo.events(account)[0].debtor_words == hostile
+
+
+def _statements(db: Database) -> list[str]:
+    seen: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    return seen
+
+
+def test_an_account_by_phone_without_its_related_rows_reads_them_when_used(
+    db: Database,
+) -> None:
+    with db.session() as session:
+        repo = AccountRepository(session)
+        repo.upsert_many([make_row("P-1")])
+        repo.set_flag(repo.require("P-1"), "disputed")
+        AgreementRepository(session).create(
+            repo.require("P-1"),
+            kind="installment",
+            frequency="monthly",
+            total=Decimal("1200.00"),
+            currency="USD",
+            schedule=_schedule(),
+            idempotency_key="conv-p:offer-1",
+        )
+    seen = _statements(db)
+    with db.session() as session:
+        eager = AccountRepository(session).find_by_phone("+12025550143")
+        assert eager is not None
+        eager_count = len(seen)
+    seen.clear()
+    with db.session() as session:
+        lazy = AccountRepository(session).find_by_phone("+12025550143", load_related=False)
+        assert lazy is not None and lazy.account_ref == "P-1"
+        # the gate and the guard read the account's own columns: one query
+        assert len(seen) == 1 < eager_count
+        # what is used is still there, read on use, the same as the eager load's
+        assert [f.flag for f in lazy.flags] == ["disputed"]
+        assert [a.total for a in lazy.agreements] == [Decimal("1200.00")]
+        assert len(lazy.agreements[0].installments) == 3
