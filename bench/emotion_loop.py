@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -27,12 +28,14 @@ HOLDOUT = PROJECT_ROOT / "tests" / "nlu" / "holdout.yml"
 SAFETY_DEV = PROJECT_ROOT / "tests" / "nlu" / "safety_dev.yml"
 
 
-def training_examples() -> tuple[list[str], list[str]]:
+def training_examples(extra: Sequence[Path] = ()) -> tuple[list[str], list[str]]:
     from rasa.shared.nlu.training_data.loading import load_data
 
-    data = load_data(str(PROJECT_ROOT / "data" / "nlu"))
+    messages = []
+    for source in [PROJECT_ROOT / "data" / "nlu", *extra]:
+        messages += load_data(str(source)).intent_examples
     texts, labels = [], []
-    for message in data.intent_examples:
+    for message in messages:
         label = emotion.emotion_label(message)
         if label in emotion.EMOTIONS:
             texts.append(str(message.get("text"))[: emotion._MAX_CHARS])
@@ -90,11 +93,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--texting-spelling", action="store_true")
     parser.add_argument("--confusion", action="store_true")
     parser.add_argument(
+        "--extra", type=Path, action="append", default=[], help="more training data"
+    )
+    parser.add_argument(
         "--misses", default="", help="print misses of this set (holdout/safety_dev)"
     )
     args = parser.parse_args(argv)
     quiet_rasa()
-    texts, labels = training_examples()
+    texts, labels = training_examples(args.extra)
     sets: dict[str, list[Example]] = {"holdout": load(HOLDOUT), "safety_dev": load(SAFETY_DEV)}
     cached_embeddings(texts + [e.text for s in sets.values() for e in s])
     kwargs = {} if args.concept_weight is None else {"concept_weight": args.concept_weight}
