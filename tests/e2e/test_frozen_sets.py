@@ -5,8 +5,8 @@ tuned on. The floors sit a little under what the model with the sentence encoder
 weights measured (2026-12-01, see bench/frozen_sets.py and config.yml's comments), about
 three messages' worth on each safety intent; issue 14's targets (intent macro-F1 0.93,
 emotion 0.88, recall 0.95 on each safety intent, fallback at most 8%, no unrelated chatter
-read as agreement) are not all reached yet: emotion (0.875 of the 0.88 asked) and recall
-on the safety intents (0.89 to 0.94 of the 0.95 asked) are below them.
+read as agreement) are not all reached yet: recall on wrong person (0.94), dispute (0.92)
+and crisis (0.93) is below the 0.95 asked.
 """
 
 from __future__ import annotations
@@ -29,18 +29,23 @@ pytestmark = pytest.mark.e2e
 # (151 texting-style examples) and texting_spelling: intent 0.973, emotion 0.875, fallback
 # 2.4%, register emotion 0.695 (+0.173 on the n-grams-only model); recall stop 0.940, wrong
 # person 0.920, dispute 0.922, vulnerability 0.889; other intents read as one of the four
-# 0 of 478; no chatter read as agreement.
+# 0 of 478; no chatter read as agreement. With the safety paraphrases, carers' hardship,
+# the second look at hardship (bot/nlu/crisis_cues.py) and 50 everyday emotion examples
+# (2026-12-01, reports/nlu/ablation.md): intent 0.977, emotion 0.882, fallback 2.2%,
+# register emotion 0.697; recall stop 0.980, wrong person 0.940, dispute 0.922,
+# vulnerability 0.933; other intents read as one of the four 0 of 478; no chatter read as
+# agreement. Each floor sits about three messages under (50, 50, 51 and 45 messages).
 FLOORS = {
-    "intent_macro_f1": 0.94,
-    "emotion_macro_f1": 0.85,
+    "intent_macro_f1": 0.95,
+    "emotion_macro_f1": 0.86,
     "register_emotion_macro_f1": 0.67,
     "fallback_rate_max": 0.05,
     "chatter_as_agreement_max": 0,
     "safety_recall": {
-        "request_stop_contact": 0.88,
-        "wrong_person": 0.86,
-        "dispute_debt": 0.88,
-        "express_vulnerability": 0.82,
+        "request_stop_contact": 0.92,
+        "wrong_person": 0.88,
+        "dispute_debt": 0.86,
+        "express_vulnerability": 0.86,
     },
 }
 
