@@ -40,11 +40,10 @@ from typing import Any
 
 from bench.load import MESSAGES, Target, run_level
 from bench.servers import (
-    _children,
-    _label,
     bench_phone,
     log,
     newest_model,
+    process_tree,
     start_parley,
     start_stock_rasa,
     train_stock_bot,
@@ -67,25 +66,6 @@ def cpu_ms(pid: int) -> float:
     fields = stat.rsplit(")", 1)[-1].split()
     # After the command: state(0) ppid(1) ... utime(11) stime(12), per proc(5).
     return (int(fields[11]) + int(fields[12])) * 1000 / CLOCK_TICKS
-
-
-def process_tree(pid: int) -> dict[str, int]:
-    """A process and its descendants, by the short labels of bench/servers.py."""
-    found: dict[str, int] = {}
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        pending.extend(_children(current))
-        try:
-            argv = Path(f"/proc/{current}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        label = _label([w.decode("utf-8", "replace") for w in argv if w])
-        key, n = label, 2
-        while key in found:
-            key, n = f"{label}#{n}", n + 1
-        found[key] = current
-    return found
 
 
 def cpu_by_process(pids: dict[str, int]) -> dict[str, float]:

@@ -97,9 +97,9 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def process_tree_rss(pid: int) -> dict[str, float]:
-    """Resident memory (MB) of a process and every descendant, by a short command label."""
-    result: dict[str, float] = {}
+def process_tree(pid: int) -> dict[str, int]:
+    """A process and its descendants, by a short command label ("rasa", "actions#2"...)."""
+    found: dict[str, int] = {}
     pending = [pid]
     while pending:
         current = pending.pop()
@@ -108,16 +108,21 @@ def process_tree_rss(pid: int) -> dict[str, float]:
             argv = Path(f"/proc/{current}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        words = [w.decode("utf-8", "replace") for w in argv if w]
-        label = _label(words)
-        value = rss_mb(current)
-        if value is not None:
-            key = label
-            n = 2
-            while key in result:
-                key, n = f"{label}#{n}", n + 1
-            result[key] = value
-    return result
+        label = _label([w.decode("utf-8", "replace") for w in argv if w])
+        key, n = label, 2
+        while key in found:
+            key, n = f"{label}#{n}", n + 1
+        found[key] = current
+    return found
+
+
+def process_tree_rss(pid: int) -> dict[str, float]:
+    """Resident memory (MB) of a process and every descendant, by a short command label."""
+    return {
+        label: value
+        for label, process in process_tree(pid).items()
+        if (value := rss_mb(process)) is not None
+    }
 
 
 def _label(words: list[str]) -> str:
