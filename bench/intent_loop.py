@@ -39,11 +39,20 @@ def blender_settings(config: Path) -> dict:
     return LinearIntentBlender.get_default_config()
 
 
-def training_examples(extra: Sequence[Path]) -> tuple[list[str], list[str]]:
+def crisis_looks(config: Path) -> dict[str, tuple[str, ...]]:
+    """CrisisCues' `looks` in the pipeline of `config` (empty when it has no CrisisCues)."""
+    for step in (yaml.safe_load(config.read_text()) or {}).get("pipeline") or []:
+        if str(step.get("name", "")).endswith("CrisisCues"):
+            return crisis_cues.checked_looks(step.get("looks") or crisis_cues.DEFAULT_LOOKS)
+    return {}
+
+
+def training_examples(extra: Sequence[Path], base: bool = True) -> tuple[list[str], list[str]]:
+    """The texts and intents of data/nlu (unless not `base`) and of the `extra` files."""
     from rasa.shared.nlu.training_data.loading import load_data
 
     texts, labels = [], []
-    for source in [PROJECT_ROOT / "data" / "nlu", *extra]:
+    for source in [*([PROJECT_ROOT / "data" / "nlu"] if base else []), *extra]:
         for message in load_data(str(source)).intent_examples:
             texts.append(str(message.get("text")))
             labels.append(str(message.get("intent")))
@@ -91,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pipeline.fit(texts, labels)
     classes = [str(c) for c in pipeline.classes_]
     analyzer = ConceptAnalyzer()
+    looks = {} if args.no_crisis_cues else crisis_looks(args.config)
     print(f"trained on {len(texts)} examples; safety weights {weights}")
     for name, examples in sets.items():
         probabilities = pipeline.predict_proba([e.text for e in examples])
@@ -98,8 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for example, row in zip(examples, probabilities, strict=True):
             ranked = safety_weighted(dict(zip(classes, map(float, row), strict=True)), weights)
             ranking = sorted(ranked.items(), key=lambda item: item[1], reverse=True)
-            if not args.no_crisis_cues:
-                ranking = crisis_cues.second_look(ranking, analyzer.concepts(example.text))
+            if looks:
+                ranking = crisis_cues.second_look(ranking, analyzer.concepts(example.text), looks)
             got.append(ranking[0][0])
         truth = [e.intent for e in examples]
         recall = {

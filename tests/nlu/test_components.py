@@ -428,7 +428,66 @@ def test_ordinary_hardship_stays_hardship(text: str) -> None:
     assert message.get("intent") == {"name": "explain_hardship", "confidence": 0.62}
 
 
-def test_only_hardship_gets_the_second_look() -> None:
+def read_as(intent: str, text: str) -> Message:
+    return Message(
+        {
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.55},
+            "intent_ranking": [
+                {"name": intent, "confidence": 0.55},
+                {"name": "wrong_person", "confidence": 0.2},
+                {"name": "express_vulnerability", "confidence": 0.15},
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i dont want to carry on, the debt is just one more thing",
+        "my husband made me take out loans in my name and i'm scared to tell anyone",
+    ],
+)
+def test_a_crisis_or_abuse_told_as_a_dispute_is_a_crisis(text: str) -> None:
+    cues = CrisisCues.create({}, None, None, context())  # type: ignore[arg-type]
+    message = read_as("dispute_debt", text)
+    cues.process([message])
+    assert message.get("intent") == {"name": "express_vulnerability", "confidence": 0.55}
+    ranking = [r["name"] for r in message.get("intent_ranking")]
+    assert ranking == ["express_vulnerability", "dispute_debt", "wrong_person"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A bereavement with a dispute stays a dispute: the dead person's debt is not theirs.
+        "my dad died last year and this debt was never his, he paid everything",
+        "this amount is wrong and i've told you twice",
+    ],
+)
+def test_a_dispute_without_a_crisis_or_abuse_cue_stays_a_dispute(text: str) -> None:
+    cues = CrisisCues.create({}, None, None, context())  # type: ignore[arg-type]
+    message = read_as("dispute_debt", text)
+    cues.process([message])
+    assert message.get("intent")["name"] == "dispute_debt"
+
+
+def test_crisis_cues_read_their_looks_from_the_config() -> None:
+    # With a look only at hardship, a dispute naming a crisis is left alone.
+    cues = CrisisCues.create(  # type: ignore[arg-type]
+        {"looks": {"explain_hardship": ["crisis"]}}, None, None, context()
+    )
+    message = read_as("dispute_debt", "i dont want to carry on, the debt is just one more thing")
+    cues.process([message])
+    assert message.get("intent")["name"] == "dispute_debt"
+    with pytest.raises(ValueError, match="needs no second look"):
+        CrisisCues.create(  # type: ignore[arg-type]
+            {"looks": {"express_vulnerability": ["crisis"]}}, None, None, context()
+        )
+
+
+def test_only_hardship_and_disputes_get_the_second_look() -> None:
     cues = CrisisCues.create({}, None, None, context())  # type: ignore[arg-type]
     # A deceased account holder's relative is a wrong person, not the debtor's crisis.
     message = Message(
@@ -444,4 +503,6 @@ def test_only_hardship_gets_the_second_look() -> None:
 
 def test_crisis_cues_refuse_an_unknown_cue() -> None:
     with pytest.raises(ValueError, match="not crisis concepts"):
-        CrisisCues.create({"cues": ["chatter"]}, None, None, context())  # type: ignore[arg-type]
+        CrisisCues.create(  # type: ignore[arg-type]
+            {"looks": {"explain_hardship": ["chatter"]}}, None, None, context()
+        )
