@@ -72,7 +72,7 @@ def train(config: dict[str, Any], out: Path, name: str) -> Path:
     config_path = out / f"{name}.yml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     command = [
-        sys.executable, "-m", "rasa", "train",
+        sys.executable, "-m", "bot.runtime.rasa_train",
         "--config", str(config_path), "--domain", "domain.yml", "--data", "data",
         "--out", str(out), "--fixed-model-name", name,
     ]  # fmt: skip

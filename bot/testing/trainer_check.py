@@ -124,7 +124,7 @@ def train(project: Path, report: Report) -> Path:
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
     }
     command = [
-        sys.executable, "-m", "rasa", "train",
+        sys.executable, "-m", "bot.runtime.rasa_train",
         "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
         "--out", "models", "--fixed-model-name", MODEL_NAME,
     ]  # fmt: skip
