@@ -103,7 +103,7 @@ def train_if_needed(force: bool = False) -> Path:
     command = [
         sys.executable,
         "-m",
-        # `rasa train`, with a response change kept out of the NLU's cache keys.
+        # `rasa train`, with its cache directory made absolute (trainer-check shares it).
         "bot.runtime.rasa_train",
         "--config",
         "config.yml",
