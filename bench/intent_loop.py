@@ -47,6 +47,46 @@ def crisis_looks(config: Path) -> dict[str, tuple[str, ...]]:
     return {}
 
 
+def blender_pipeline(settings: dict, c: float | None = None):  # noqa: ANN201
+    """The linear intent model `settings` (blender_settings) describe, unfitted."""
+    return build_intent_pipeline(
+        float(c if c is not None else settings["C"]),
+        int(settings["random_seed"]),
+        float(settings["concept_weight"]),
+        float(settings["embedding_weight"]),
+    )
+
+
+def decide(
+    classes: Sequence[str],
+    row: Sequence[float],
+    weights: dict[str, float],
+    concepts: Sequence[str],
+    looks: dict[str, tuple[str, ...]],
+) -> tuple[str, float]:
+    """The pipeline's decision on one message: its top intent and confidence after the
+    safety weights and CrisisCues' second look."""
+    ranked = safety_weighted(dict(zip(classes, map(float, row), strict=True)), weights)
+    ranking = sorted(ranked.items(), key=lambda item: item[1], reverse=True)
+    return crisis_cues.second_look(ranking, concepts, looks)[0]
+
+
+def safety_counts(truth: Sequence[str], got: Sequence[str]) -> dict[str, object]:
+    """Hits per safety intent ([hits, of]), false alarms (other intents read as one of
+    them) and how many messages are of other intents."""
+    pairs = list(zip(truth, got, strict=True))
+    recall = {
+        intent: [sum(g == intent for t, g in pairs if t == intent), sum(t == intent for t in truth)]
+        for intent in SAFETY_INTENTS
+    }
+    return {
+        "recall": recall,
+        "misses": sum(n - h for h, n in recall.values()),
+        "false_alarms": sum(g in SAFETY_INTENTS and t not in SAFETY_INTENTS for t, g in pairs),
+        "others": sum(t not in SAFETY_INTENTS for t in truth),
+    }
+
+
 def training_examples(extra: Sequence[Path], base: bool = True) -> tuple[list[str], list[str]]:
     """The texts and intents of data/nlu (unless not `base`) and of the `extra` files."""
     from rasa.shared.nlu.training_data.loading import load_data
@@ -91,12 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in args.dev:
         sets[path.stem] = load(path)
     cached_embeddings(texts + [e.text for s in sets.values() for e in s])
-    pipeline = build_intent_pipeline(
-        float(args.C if args.C is not None else settings["C"]),
-        int(settings["random_seed"]),
-        float(settings["concept_weight"]),
-        float(settings["embedding_weight"]),
-    )
+    pipeline = blender_pipeline(settings, args.C)
     pipeline.fit(texts, labels)
     classes = [str(c) for c in pipeline.classes_]
     analyzer = ConceptAnalyzer()
@@ -104,25 +139,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"trained on {len(texts)} examples; safety weights {weights}")
     for name, examples in sets.items():
         probabilities = pipeline.predict_proba([e.text for e in examples])
-        got = []
-        for example, row in zip(examples, probabilities, strict=True):
-            ranked = safety_weighted(dict(zip(classes, map(float, row), strict=True)), weights)
-            ranking = sorted(ranked.items(), key=lambda item: item[1], reverse=True)
-            if looks:
-                ranking = crisis_cues.second_look(ranking, analyzer.concepts(example.text), looks)
-            got.append(ranking[0][0])
+        got = [
+            decide(classes, row, weights, analyzer.concepts(example.text), looks)[0]
+            for example, row in zip(examples, probabilities, strict=True)
+        ]
         truth = [e.intent for e in examples]
-        recall = {
-            intent: (
-                sum(g == intent for t, g in zip(truth, got, strict=True) if t == intent),
-                sum(t == intent for t in truth),
-            )
-            for intent in SAFETY_INTENTS
-        }
-        alarms = sum(
-            g in SAFETY_INTENTS and t not in SAFETY_INTENTS for t, g in zip(truth, got, strict=True)
-        )
-        others = sum(t not in SAFETY_INTENTS for t in truth)
+        counts = safety_counts(truth, got)
+        recall = counts["recall"]
+        assert isinstance(recall, dict)
+        alarms, others = counts["false_alarms"], counts["others"]
         recall_text = ", ".join(f"{i.split('_')[0]} {h}/{n}" for i, (h, n) in recall.items() if n)
         print(
             f"{name:>10}: macro-F1 {macro_f1(truth, got, sorted(set(truth))):.4f} (n={len(truth)});"

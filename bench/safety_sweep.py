@@ -28,10 +28,16 @@ import numpy as np
 
 from bench.emotion_loop import HOLDOUT, SAFETY_DEV, cached_embeddings
 from bench.frozen_sets import SAFETY_INTENTS, load
-from bench.intent_loop import FROZEN, blender_settings, crisis_looks, training_examples
-from bot.nlu import crisis_cues
+from bench.intent_loop import (
+    FROZEN,
+    blender_pipeline,
+    blender_settings,
+    crisis_looks,
+    decide,
+    safety_counts,
+    training_examples,
+)
 from bot.nlu.concepts import ConceptAnalyzer
-from bot.nlu.linear_intents import build_intent_pipeline, safety_weighted
 from bot.settings import PROJECT_ROOT
 
 DEFAULT_GRID = {
@@ -43,7 +49,7 @@ DEFAULT_GRID = {
 REPORT = PROJECT_ROOT / "reports" / "nlu" / "safety_sweep.json"
 
 
-def decide(
+def decisions(
     classes: Sequence[str],
     rows: np.ndarray,
     weights: dict[str, float],
@@ -51,35 +57,10 @@ def decide(
     threshold: float,
     looks: dict[str, tuple[str, ...]],
 ) -> tuple[list[str], int]:
-    """The top intent of each row after the weights and the second look, and how many tops
-    are under the fallback threshold."""
-    got, low = [], 0
-    for row, message_concepts in zip(rows, concepts, strict=True):
-        ranked = safety_weighted(dict(zip(classes, map(float, row), strict=True)), weights)
-        ranking = sorted(ranked.items(), key=lambda item: item[1], reverse=True)
-        ranking = crisis_cues.second_look(ranking, message_concepts, looks)
-        got.append(ranking[0][0])
-        low += ranking[0][1] < threshold
-    return got, low
-
-
-def summary(truth: Sequence[str], got: Sequence[str]) -> dict[str, object]:
-    recall = {
-        intent: [
-            sum(g == intent for t, g in zip(truth, got, strict=True) if t == intent),
-            sum(t == intent for t in truth),
-        ]
-        for intent in SAFETY_INTENTS
-    }
-    alarms = sum(
-        g in SAFETY_INTENTS and t not in SAFETY_INTENTS for t, g in zip(truth, got, strict=True)
-    )
-    return {
-        "recall": recall,
-        "misses": sum(n - h for h, n in recall.values()),
-        "false_alarms": alarms,
-        "others": sum(t not in SAFETY_INTENTS for t in truth),
-    }
+    """The top intent of each row (bench.intent_loop.decide), and how many tops are under
+    the fallback threshold."""
+    tops = [decide(classes, r, weights, c, looks) for r, c in zip(rows, concepts, strict=True)]
+    return [name for name, _ in tops], sum(confidence < threshold for _, confidence in tops)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -120,23 +101,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     cached_embeddings(texts + extra_texts + [e.text for s in dev.values() for e in s])
 
     def fitted(train_texts: Sequence[str], train_labels: Sequence[str]):  # noqa: ANN202
-        pipeline = build_intent_pipeline(
-            float(settings["C"]),
-            int(settings["random_seed"]),
-            float(settings["concept_weight"]),
-            float(settings["embedding_weight"]),
-        )
+        pipeline = blender_pipeline(settings)
         pipeline.fit(list(train_texts), list(train_labels))
         return pipeline
 
     analyzer = ConceptAnalyzer()
     looks = crisis_looks(args.config)
-    pools: dict[str, tuple[list[str], list[str], np.ndarray, list[str]]] = {}
+    pools: dict[str, tuple[list[str], list[str], np.ndarray]] = {}
     full = fitted(texts + extra_texts, labels + extra_labels)
     classes = [str(c) for c in full.classes_]
     for name, examples in dev.items():
         batch = [e.text for e in examples]
-        pools[name] = (batch, [e.intent for e in examples], full.predict_proba(batch), classes)
+        pools[name] = (batch, [e.intent for e in examples], full.predict_proba(batch))
     oof = np.zeros((len(texts), len(classes)))
     splitter = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=42)
     for fold, (train, test) in enumerate(splitter.split(texts, labels), start=1):
@@ -150,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if column is not None:
                 oof[test, j] = probabilities[:, column]
         log(f"fold {fold}/{args.folds} done")
-    pools["out_of_fold"] = (texts, labels, oof, classes)
+    pools["out_of_fold"] = (texts, labels, oof)
     concepts = {name: [analyzer.concepts(t) for t in pool[0]] for name, pool in pools.items()}
 
     results = []
@@ -158,9 +134,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for values in itertools.product(*(grid[n] for n in names)):
         weights = dict(zip(names, values, strict=True))
         row: dict[str, object] = {"weights": weights}
-        for name, (_, truth, probabilities, cls) in pools.items():
-            got, low = decide(cls, probabilities, weights, concepts[name], args.threshold, looks)
-            row[name] = {**summary(truth, got), "below_threshold": low}
+        for name, (_, truth, probabilities) in pools.items():
+            got, low = decisions(
+                classes, probabilities, weights, concepts[name], args.threshold, looks
+            )
+            row[name] = {**safety_counts(truth, got), "below_threshold": low}
         results.append(row)
         short = " ".join(f"{n.split('_')[0][:5]}={v:g}" for n, v in weights.items())
         parts = []
