@@ -26,6 +26,14 @@ from bot.settings import PROJECT_ROOT
 CACHE = PROJECT_ROOT / "var" / "emotion_embeddings.npz"
 HOLDOUT = PROJECT_ROOT / "tests" / "nlu" / "holdout.yml"
 SAFETY_DEV = PROJECT_ROOT / "tests" / "nlu" / "safety_dev.yml"
+SAFETY_DEV2 = PROJECT_ROOT / "tests" / "nlu" / "safety_dev2.yml"
+# The development sets: tuned on, never trained on (tests/nlu/test_training_data.py).
+DEV_SETS = {"holdout": HOLDOUT, "safety_dev": SAFETY_DEV, "safety_dev2": SAFETY_DEV2}
+
+
+def dev_sets() -> dict[str, list[Example]]:
+    """Every development set's examples, by name (DEV_SETS)."""
+    return {name: load(path) for name, path in DEV_SETS.items()}
 
 
 def training_examples(extra: Sequence[Path] = ()) -> tuple[list[str], list[str]]:
@@ -96,12 +104,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--extra", type=Path, action="append", default=[], help="more training data"
     )
     parser.add_argument(
-        "--misses", default="", help="print misses of this set (holdout/safety_dev)"
+        "--misses", default="", help=f"print misses of this set ({'/'.join(DEV_SETS)})"
     )
     args = parser.parse_args(argv)
     quiet_rasa()
     texts, labels = training_examples(args.extra)
-    sets: dict[str, list[Example]] = {"holdout": load(HOLDOUT), "safety_dev": load(SAFETY_DEV)}
+    sets = dev_sets()
     cached_embeddings(texts + [e.text for s in sets.values() for e in s])
     kwargs = {} if args.concept_weight is None else {"concept_weight": args.concept_weight}
     pipeline = emotion.build_emotion_pipeline(

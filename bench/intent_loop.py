@@ -4,8 +4,8 @@ Trains only `bot.nlu.linear_intents.build_intent_pipeline` (the logistic regress
 carries 0.75 of the blended intent ranking) on data/nlu, with the sentence embeddings
 cached on disk (shared with bench/emotion_loop.py), applies the pipeline's safety weights,
 and prints intent macro-F1, recall on the four safety intents and false alarms (other
-intents read as one of them) on the development sets: tests/nlu/holdout.yml, tests/nlu/safety_dev.yml
-and, when given, more files (`--dev`). Seconds instead of the minutes of `parley train`.
+intents read as one of them) on the development sets (tests/nlu/holdout.yml,
+tests/nlu/safety_dev.yml, tests/nlu/safety_dev2.yml) and, when given, more files (`--dev`). Seconds instead of the minutes of `parley train`.
 
 It never reads the frozen sets (tests/nlu/frozen/): those are scored only on a trained
 model, by bench.frozen_sets, and nothing is tuned on them.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.emotion_loop import HOLDOUT, SAFETY_DEV, cached_embeddings
+from bench.emotion_loop import cached_embeddings, dev_sets
 from bench.frozen_sets import SAFETY_INTENTS, Example, load, macro_f1
 from bot.nlu import crisis_cues
 from bot.nlu.concepts import ConceptAnalyzer
@@ -127,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         name, _, value = item.partition("=")
         weights[name] = float(value)
     texts, labels = training_examples(args.extra)
-    sets: dict[str, list[Example]] = {"holdout": load(HOLDOUT), "safety_dev": load(SAFETY_DEV)}
+    sets: dict[str, list[Example]] = dev_sets()
     for path in args.dev:
         sets[path.stem] = load(path)
     cached_embeddings(texts + [e.text for s in sets.values() for e in s])

@@ -115,7 +115,7 @@ def measure_here(model: Path) -> dict[str, Any]:
     from rasa.core.agent import Agent
 
     from bench import frozen_sets
-    from bench.emotion_loop import HOLDOUT, SAFETY_DEV
+    from bench.emotion_loop import DEV_SETS
     from bench.nlu_crossval import quiet_rasa
 
     quiet_rasa()
@@ -139,7 +139,7 @@ def measure_here(model: Path) -> dict[str, Any]:
     times.clear()
     frozen = frozen_sets.evaluate(parse_many)
     development = {}
-    for name, path in (("holdout", HOLDOUT), ("safety_dev", SAFETY_DEV)):
+    for name, path in DEV_SETS.items():
         examples = frozen_sets.load(path)
         scored = frozen_sets.score_texting(examples, parse_many([e.text for e in examples]))
         development[name] = {k: scored[k] for k in ("intent_macro_f1", "safety_recall")}
@@ -192,13 +192,12 @@ def markdown(rows: dict[str, dict[str, Any]], load: str) -> str:
             f"{row['other_intents_as_safety']} | {len(t['chatter_as_agreement'])} | "
             f"{row['parse_ms_median']} / {row['parse_ms_p95']} | {row['rss_mb_loaded']:.0f} MB |"
         )
-    lines += ["", "Development sets (tuned on): intent macro-F1 holdout / safety_dev", ""]
+    sets = list(next(iter(rows.values()))["development"]) if rows else []
+    lines += ["", f"Development sets (tuned on): intent macro-F1 {' / '.join(sets)}", ""]
     for name, row in rows.items():
         d = row["development"]
-        lines.append(
-            f"- {labels[name]}: {d['holdout']['intent_macro_f1']:.3f} / "
-            f"{d['safety_dev']['intent_macro_f1']:.3f}"
-        )
+        scores = " / ".join(f"{d[s]['intent_macro_f1']:.3f}" for s in sets if s in d)
+        lines.append(f"- {labels[name]}: {scores}")
     return "\n".join(lines) + "\n"
 
 

@@ -4,7 +4,7 @@ A miss on a safety intent (a cease request, a wrong person, a dispute, a crisis)
 more than a false alarm, but false alarms on everyday messages cost too. This trains the
 linear intent model (the 0.75 share of the blended ranking) once per fold of a 5-fold
 cross-validation of data/nlu, and once on all of it for the development sets
-(tests/nlu/holdout.yml, tests/nlu/safety_dev.yml), keeps the probabilities, then applies
+(tests/nlu/holdout.yml, safety_dev.yml, safety_dev2.yml), keeps the probabilities, then applies
 every combination of weights of the grid (and bot.nlu.crisis_cues' second look) to them and
 prints, per combination: recall on each safety intent and false alarms (other intents read
 as one of them) out of fold and on each development set, plus the messages read below the
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.emotion_loop import HOLDOUT, SAFETY_DEV, cached_embeddings
-from bench.frozen_sets import SAFETY_INTENTS, load
+from bench.emotion_loop import cached_embeddings, dev_sets
+from bench.frozen_sets import SAFETY_INTENTS
 from bench.intent_loop import (
     FROZEN,
     blender_pipeline,
@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("the frozen sets are never tuned on: use bench.frozen_sets on a model")
     texts, labels = training_examples([])
     extra_texts, extra_labels = training_examples(args.extra, base=False)
-    dev = {"holdout": load(HOLDOUT), "safety_dev": load(SAFETY_DEV)}
+    dev = dev_sets()
     cached_embeddings(texts + extra_texts + [e.text for s in dev.values() for e in s])
 
     def fitted(train_texts: Sequence[str], train_labels: Sequence[str]):  # noqa: ANN202
@@ -142,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.append(row)
         short = " ".join(f"{n.split('_')[0][:5]}={v:g}" for n, v in weights.items())
         parts = []
-        for name in ("out_of_fold", "holdout", "safety_dev"):
+        for name in ("out_of_fold", *dev):
             s = row[name]
             assert isinstance(s, dict)
             recall = "/".join(str(h) for h, _ in s["recall"].values())
