@@ -13,6 +13,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.card_redactor import CARD_NUMBER_REDACTED, CardNumberRedactor
+from bot.nlu.concepts import ConceptAnalyzer
 from bot.nlu.crisis_cues import CrisisCues
 from bot.nlu.emotion import EmotionClassifier, EmotionTrainingError, texting_form
 from bot.nlu.entity_normalizer import EntityNormalizer, conversation_today
@@ -471,6 +472,49 @@ def test_a_dispute_without_a_crisis_or_abuse_cue_stays_a_dispute(text: str) -> N
     message = read_as("dispute_debt", text)
     cues.process([message])
     assert message.get("intent")["name"] == "dispute_debt"
+
+
+@pytest.mark.parametrize(
+    ("intent", "text"),
+    [
+        # Words that often come with a crisis but say none on their own (concepts.yml's
+        # `distress`): before 2026-12-02 each of these turned the message into a crisis.
+        (
+            "dispute_debt",
+            "cancelled by recorded delivery and i have the receipt, this debt does not exist",
+        ),
+        ("dispute_debt", "complete rip off, i don't owe that much"),
+        ("dispute_debt", "ur letters keep going to my old address and i never had this account"),
+        ("dispute_debt", "ur website won't let me see the agreement and i never signed one"),
+        ("explain_hardship", "my car died and i need it to get to work"),
+        ("explain_hardship", "buried in debt since the cost of living crisis started"),
+        ("explain_hardship", "i feel hopeless about money since my hours were cut"),
+        ("explain_hardship", "the bills keep going up and my pay doesnt"),
+    ],
+)
+def test_words_near_a_crisis_are_no_cue_on_their_own(intent: str, text: str) -> None:
+    cues = CrisisCues.create({}, None, None, context())  # type: ignore[arg-type]
+    message = read_as(intent, text)
+    cues.process([message])
+    assert message.get("intent")["name"] == intent
+    # ...but the models still see them, as the `distress` concept.
+    assert "distress" in ConceptAnalyzer().concepts(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "since my mum died i cant open any of these letters",
+        "he hit me again last night when the letter came",
+        "my husband won't let me have a bank card so i cant pay",
+        "ive got the tablets out, theres no point paying anything",
+    ],
+)
+def test_a_crisis_named_outright_still_gets_the_look(text: str) -> None:
+    cues = CrisisCues.create({}, None, None, context())  # type: ignore[arg-type]
+    message = read_as("explain_hardship", text)
+    cues.process([message])
+    assert message.get("intent")["name"] == "express_vulnerability"
 
 
 def test_crisis_cues_read_their_looks_from_the_config() -> None:
