@@ -5,8 +5,8 @@ tuned on. The floors sit a little under what the model with the sentence encoder
 weights measured (2026-12-01, see bench/frozen_sets.py and config.yml's comments), about
 three messages' worth on each safety intent; issue 14's targets (intent macro-F1 0.93,
 emotion 0.88, recall 0.95 on each safety intent, fallback at most 8%, no unrelated chatter
-read as agreement) are not all reached yet: recall on wrong person (0.94), dispute (0.92)
-and crisis (0.93) is below the 0.95 asked.
+read as agreement) are not all reached yet: recall on dispute (0.90) and crisis (0.91) is
+below the 0.95 asked (2026-12-02).
 """
 
 from __future__ import annotations
@@ -34,7 +34,12 @@ pytestmark = pytest.mark.e2e
 # (2026-12-01, reports/nlu/ablation.md): intent 0.977, emotion 0.882, fallback 2.2%,
 # register emotion 0.697; recall stop 0.980, wrong person 0.940, dispute 0.922,
 # vulnerability 0.933; other intents read as one of the four 0 of 478; no chatter read as
-# agreement. Each floor sits about three messages under (50, 50, 51 and 45 messages).
+# agreement. With the second safety data of 2026-12-02 (240 examples), a dispute weighed 2
+# instead of 3 and the `distress` words out of the second look's cues: intent 0.975, emotion
+# 0.882, fallback 1.9%, register emotion 0.704; recall stop 0.980, wrong person 0.960,
+# dispute 0.902, vulnerability 0.911; other intents read as one of the four 2 of 478; no
+# chatter read as agreement. Each floor sits two or three messages under (50, 50, 51 and
+# 45 messages).
 FLOORS = {
     "intent_macro_f1": 0.95,
     "emotion_macro_f1": 0.86,
@@ -43,7 +48,7 @@ FLOORS = {
     "chatter_as_agreement_max": 0,
     "safety_recall": {
         "request_stop_contact": 0.92,
-        "wrong_person": 0.88,
+        "wrong_person": 0.9,
         "dispute_debt": 0.86,
         "express_vulnerability": 0.86,
     },
