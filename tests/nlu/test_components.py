@@ -443,6 +443,13 @@ def read_as(intent: str, text: str) -> Message:
     )
 
 
+def looked_at(intent: str, text: str) -> Message:
+    """`text` read as `intent` (read_as), after CrisisCues with its default looks."""
+    message = read_as(intent, text)
+    CrisisCues.create({}, None, None, context()).process([message])  # type: ignore[arg-type]
+    return message
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -451,9 +458,7 @@ def read_as(intent: str, text: str) -> Message:
     ],
 )
 def test_a_crisis_or_abuse_told_as_a_dispute_is_a_crisis(text: str) -> None:
-    cues = CrisisCues.create({}, None, None, context())  # type: ignore[arg-type]
-    message = read_as("dispute_debt", text)
-    cues.process([message])
+    message = looked_at("dispute_debt", text)
     assert message.get("intent") == {"name": "express_vulnerability", "confidence": 0.55}
     ranking = [r["name"] for r in message.get("intent_ranking")]
     assert ranking == ["express_vulnerability", "dispute_debt", "wrong_person"]
@@ -468,9 +473,7 @@ def test_a_crisis_or_abuse_told_as_a_dispute_is_a_crisis(text: str) -> None:
     ],
 )
 def test_a_dispute_without_a_crisis_or_abuse_cue_stays_a_dispute(text: str) -> None:
-    cues = CrisisCues.create({}, None, None, context())  # type: ignore[arg-type]
-    message = read_as("dispute_debt", text)
-    cues.process([message])
+    message = looked_at("dispute_debt", text)
     assert message.get("intent")["name"] == "dispute_debt"
 
 
@@ -493,9 +496,7 @@ def test_a_dispute_without_a_crisis_or_abuse_cue_stays_a_dispute(text: str) -> N
     ],
 )
 def test_words_near_a_crisis_are_no_cue_on_their_own(intent: str, text: str) -> None:
-    cues = CrisisCues.create({}, None, None, context())  # type: ignore[arg-type]
-    message = read_as(intent, text)
-    cues.process([message])
+    message = looked_at(intent, text)
     assert message.get("intent")["name"] == intent
     # ...but the models still see them, as the `distress` concept.
     assert "distress" in ConceptAnalyzer().concepts(text)
@@ -511,9 +512,7 @@ def test_words_near_a_crisis_are_no_cue_on_their_own(intent: str, text: str) -> 
     ],
 )
 def test_a_crisis_named_outright_still_gets_the_look(text: str) -> None:
-    cues = CrisisCues.create({}, None, None, context())  # type: ignore[arg-type]
-    message = read_as("explain_hardship", text)
-    cues.process([message])
+    message = looked_at("explain_hardship", text)
     assert message.get("intent")["name"] == "express_vulnerability"
 
 
