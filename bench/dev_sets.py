@@ -1,0 +1,90 @@
+"""The trained model on the development sets: what the whole pipeline misses there.
+
+bench.intent_loop and bench.safety_sweep fit the linear intent model alone, in seconds;
+this parses every development set (bench.emotion_loop.DEV_SETS, plus any `--dev` file)
+with a trained model, so DIET's share of the blend, the second look (CrisisCues) and the
+fallback threshold are all in. It prints, per set, recall on the four safety intents, the
+other messages read as one of them, fallbacks, and with `--misses` every safety miss with
+its top three intents. The frozen sets are never scored here (only bench.frozen_sets
+scores them, and nobody reads their misses).
+
+    .venv/bin/python -m bench.dev_sets [--model models/parley.tar.gz] [--dev f.yml] [--misses]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.emotion_loop import DEV_SETS
+from bench.frozen_sets import FALLBACK, SAFETY_INTENTS, Example, load, macro_f1
+from bot.settings import PROJECT_ROOT
+
+
+def summary(examples: Sequence[Example], parsed: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Safety recall (hits of how many), false alarms, fallbacks and the safety misses."""
+    got = [str((p.get("intent") or {}).get("name")) for p in parsed]
+    recall = {}
+    for intent in SAFETY_INTENTS:
+        rows = [g for e, g in zip(examples, got, strict=True) if e.intent == intent]
+        recall[intent] = (sum(g == intent for g in rows), len(rows))
+    others = [(e, g) for e, g in zip(examples, got, strict=True) if e.intent not in SAFETY_INTENTS]
+    misses = []
+    for e, p, g in zip(examples, parsed, got, strict=True):
+        if (e.intent in SAFETY_INTENTS or g in SAFETY_INTENTS) and g != e.intent:
+            ranking = [
+                f"{r['name']} {float(r['confidence']):.2f}"
+                for r in (p.get("intent_ranking") or [])[:3]
+            ]
+            misses.append({"text": e.text, "true": e.intent, "got": g, "ranking": ranking})
+    truth = [e.intent for e in examples]
+    return {
+        "count": len(examples),
+        "intent_macro_f1": macro_f1(truth, got, sorted(set(truth))),
+        "recall": recall,
+        "false_alarms": (sum(g in SAFETY_INTENTS for _, g in others), len(others)),
+        "fallbacks": sum(g == FALLBACK for g in got),
+        "misses": misses,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from bench.nlu_crossval import parse_all, quiet_rasa
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "parley.tar.gz")
+    parser.add_argument("--dev", type=Path, action="append", default=[], help="another dev set")
+    parser.add_argument("--misses", action="store_true", help="print every safety miss")
+    args = parser.parse_args(argv)
+    if not args.model.exists():
+        print(f"no trained model at {args.model}: run `make model` first", file=sys.stderr)
+        return 2
+    quiet_rasa()
+    sets = {name: load(path) for name, path in DEV_SETS.items()}
+    sets.update({path.stem: load(path) for path in args.dev})
+    every = [e.text for examples in sets.values() for e in examples]
+    parsed = iter(parse_all(args.model, every))
+    short = {"request_stop_contact": "stop", "wrong_person": "wrong", "dispute_debt": "dispute"}
+    for name, examples in sets.items():
+        result = summary(examples, [next(parsed) for _ in examples])
+        hits = ", ".join(
+            f"{short.get(intent, 'crisis')} {hit}/{total}"
+            for intent, (hit, total) in result["recall"].items()
+        )
+        alarms, others = result["false_alarms"]
+        print(
+            f"{name} ({result['count']}): intent F1 {result['intent_macro_f1']:.3f}; {hits}; "
+            f"others read as safety {alarms}/{others}; fallbacks {result['fallbacks']}"
+        )
+        if args.misses:
+            for miss in result["misses"]:
+                print(f"    {miss['true']} -> {miss['got']} [{', '.join(miss['ranking'])}]")
+                print(f"        {miss['text']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
