@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import yaml
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
@@ -631,3 +632,42 @@ def test_crisis_before_fallback_reads_its_settings() -> None:
     for bad in ({"within": 0}, {"within": "2"}, {"min_confidence": 1.5}, {"min_confidence": 0}):
         with pytest.raises(ValueError, match="CrisisBeforeFallback"):
             CrisisBeforeFallback.create(bad, None, None, context())  # type: ignore[arg-type]
+
+
+def served_cues() -> CrisisCues:
+    """CrisisCues with the `looks` of config.yml's pipeline, as the served model has them."""
+    config = yaml.safe_load((Path(__file__).parents[2] / "config.yml").read_text())
+    step = next(s for s in config["pipeline"] if str(s["name"]).endswith("CrisisCues"))
+    return CrisisCues.create(step, None, None, context())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("intent", "text"),
+    [
+        ("ask_installments", "honestly the only plan i have is not waking up, dont bother"),
+        ("request_later", "text me next week, if im still here. i cant do this anymore"),
+        ("refuse_to_talk", "i dont want to talk about money, i cant see a way out"),
+        ("ask_deferral", "can it wait a month, hes took all my wages again"),
+    ],
+)
+def test_the_served_looks_find_a_crisis_behind_other_answers(intent: str, text: str) -> None:
+    message = read_as(intent, text)
+    served_cues().process([message])
+    assert message.get("intent") == {"name": "express_vulnerability", "confidence": 0.55}
+
+
+@pytest.mark.parametrize(
+    ("intent", "text"),
+    [
+        # Chatter may say it in jest; a stop request and a wrong person are acted on as
+        # such (compliance), whatever else they say.
+        ("out_of_scope", "i cant cope with this heat lol"),
+        ("request_stop_contact", "stop texting me, i cant cope with this"),
+        ("wrong_person", "not me, the guy who had this number was abusive to his ex"),
+        ("ask_installments", "can i pay 20 a month, its been a tough year"),
+    ],
+)
+def test_the_served_looks_leave_these_alone(intent: str, text: str) -> None:
+    message = read_as(intent, text)
+    served_cues().process([message])
+    assert message.get("intent") == {"name": intent, "confidence": 0.55}
