@@ -5,7 +5,7 @@ carries 0.75 of the blended intent ranking) on data/nlu, with the sentence embed
 cached on disk (shared with bench/emotion_loop.py), applies the pipeline's safety weights,
 and prints intent macro-F1, recall on the four safety intents and false alarms (other
 intents read as one of them) on the development sets (bench.emotion_loop.DEV_SETS:
-tests/nlu/holdout.yml, safety_dev.yml, safety_dev2.yml, safety_dev3.yml) and, when given,
+tests/nlu/holdout.yml, safety_dev.yml ... safety_dev4.yml) and, when given,
 more files (`--dev`). Seconds instead of the minutes of `parley train`.
 
 It never reads the frozen sets (tests/nlu/frozen/): those are scored only on a trained
