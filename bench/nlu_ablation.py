@@ -1,4 +1,4 @@
-"""NLU ablation: what the sentence encoder, the safety weights and the second looks each add.
+"""NLU ablation: what the sentence encoder, the safety weights and the second look each add.
 
 Trains the project (`rasa train`, sharing Rasa's cache with `parley train`, so only the
 components a variant changes retrain) with four pipelines derived from config.yml:
@@ -6,16 +6,14 @@ components a variant changes retrain) with four pipelines derived from config.ym
 - `ngrams`: no sentence encoder (DIET, the linear intent model and the emotion model read
   word and character n-grams and the concept lexicon only), no safety weights, no second
   look;
-- `embeddings`: config.yml's pipeline without the safety weights and the second looks;
-- `safety`: with the safety weights, without the second looks (bot.nlu.crisis_cues, a
-  crisis told as hardship or a dispute; bot.nlu.crisis_first, a fallback that may be a
-  crisis);
+- `embeddings`: config.yml's pipeline without the safety weights and the second look;
+- `safety`: with the safety weights, without the second look (bot.nlu.crisis_cues);
 - `final`: config.yml as it is.
 
 Each model is then loaded in a fresh process, which parses the frozen sets (scored as
-bench.frozen_sets does), the development sets (bench.emotion_loop.DEV_SETS), and reports
-the median and p95 parse time per message and the resident memory of the loaded model.
-Writes reports/nlu/ablation.json and ablation.md.
+bench.frozen_sets does), the development sets (holdout and safety_dev), and reports the
+median and p95 parse time per message and the resident memory of the loaded model. Writes
+reports/nlu/ablation.json and ablation.md.
 
     python -m bench.nlu_ablation [--variants ngrams embeddings safety final] [--keep DIR]
 """
@@ -42,8 +40,7 @@ from bot.settings import PROJECT_ROOT
 REPORT_DIR = PROJECT_ROOT / "reports" / "nlu"
 VARIANTS = ("ngrams", "embeddings", "safety", "final")
 ENCODER = "SentenceEncoderFeaturizer"
-# The second looks at a crisis: bot.nlu.crisis_cues and bot.nlu.crisis_first.
-SECOND_LOOKS = ("CrisisCues", "CrisisBeforeFallback")
+SECOND_LOOK = "CrisisCues"
 
 
 def log(message: str) -> None:
@@ -58,7 +55,7 @@ def variant_config(base: dict[str, Any], variant: str) -> dict[str, Any]:
     pipeline = []
     for step in config["pipeline"]:
         name = str(step["name"])
-        if name.endswith(SECOND_LOOKS):
+        if name.endswith(SECOND_LOOK):
             continue
         if variant == "ngrams" and name.endswith(ENCODER):
             continue
@@ -171,7 +168,7 @@ def markdown(rows: dict[str, dict[str, Any]], load: str) -> str:
         "ngrams": "n-grams only",
         "embeddings": "+ sentence embeddings",
         "safety": "+ safety weights",
-        "final": "+ second looks (final)",
+        "final": "+ second look (final)",
     }
     lines = [
         "# NLU ablation (frozen sets; never tuned on)",

@@ -5,8 +5,8 @@ tuned on. The floors sit a little under what the model with the sentence encoder
 weights measured (2026-12-01, see bench/frozen_sets.py and config.yml's comments), about
 three messages' worth on each safety intent; issue 14's targets (intent macro-F1 0.93,
 emotion 0.88, recall 0.95 on each safety intent, fallback at most 8%, no unrelated chatter
-read as agreement) are not all reached yet: recall on wrong person (0.92) and crisis (0.93)
-is below the 0.95 asked (2026-12-02).
+read as agreement) are not all reached yet: recall on dispute (0.90) and crisis (0.91) is
+below the 0.95 asked (2026-12-02).
 """
 
 from __future__ import annotations
@@ -38,13 +38,8 @@ pytestmark = pytest.mark.e2e
 # instead of 3 and the `distress` words out of the second look's cues: intent 0.975, emotion
 # 0.882, fallback 1.9%, register emotion 0.704; recall stop 0.980, wrong person 0.960,
 # dispute 0.902, vulnerability 0.911; other intents read as one of the four 2 of 478; no
-# chatter read as agreement. With CrisisBeforeFallback, the third safety data (231
-# examples) and the wider second look (2026-12-02, second session): intent 0.975, emotion
-# 0.885, fallback 1.6%, register emotion 0.708; recall stop 0.980, wrong person 0.920,
-# dispute 0.961, vulnerability 0.933; other intents read as one of the four 3 of 478; no
 # chatter read as agreement. Each floor sits two or three messages under (50, 50, 51 and
-# 45 messages); wrong person's came down from 0.90 with the data that took disputes from
-# 46 to 49 of 51 and wrong person from 48 to 46 of 50.
+# 45 messages).
 FLOORS = {
     "intent_macro_f1": 0.95,
     "emotion_macro_f1": 0.86,
@@ -53,9 +48,9 @@ FLOORS = {
     "chatter_as_agreement_max": 0,
     "safety_recall": {
         "request_stop_contact": 0.92,
-        "wrong_person": 0.88,
-        "dispute_debt": 0.92,
-        "express_vulnerability": 0.88,
+        "wrong_person": 0.9,
+        "dispute_debt": 0.86,
+        "express_vulnerability": 0.86,
     },
 }
 

@@ -10,14 +10,12 @@ import yaml
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
-from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.card_redactor import CARD_NUMBER_REDACTED, CardNumberRedactor
 from bot.nlu.concepts import ConceptAnalyzer
 from bot.nlu.crisis_cues import CrisisCues
-from bot.nlu.crisis_first import CrisisBeforeFallback
 from bot.nlu.emotion import EmotionClassifier, EmotionTrainingError, texting_form
 from bot.nlu.entity_normalizer import EntityNormalizer, conversation_today
 from bot.nlu.keyword_intents import KeywordIntentOverride
@@ -552,86 +550,6 @@ def test_crisis_cues_refuse_an_unknown_cue() -> None:
         CrisisCues.create(  # type: ignore[arg-type]
             {"looks": {"explain_hardship": ["chatter"]}}, None, None, context()
         )
-
-
-def after_fallback(ranking: list[tuple[str, float]], **config: object) -> Message:
-    """A message the classifiers ranked so, through Rasa's FallbackClassifier (the
-    pipeline's threshold 0.5 and ambiguity 0.1), then CrisisBeforeFallback."""
-    message = Message(
-        {
-            "text": "nobody would even notice if i wasnt here",
-            "intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
-            "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
-        }
-    )
-    FallbackClassifier.create(
-        {**FallbackClassifier.get_default_config(), "threshold": 0.5, "ambiguity_threshold": 0.1},
-        None,  # type: ignore[arg-type]
-        None,  # type: ignore[arg-type]
-        context(),
-    ).process([message])
-    CrisisBeforeFallback.create(config, None, None, context()).process([message])  # type: ignore[arg-type]
-    return message
-
-
-@pytest.mark.parametrize(
-    "ranking",
-    [
-        # Under the threshold, the crisis a close second to a wrong person or a stop.
-        [("wrong_person", 0.38), ("express_vulnerability", 0.36), ("greet", 0.1)],
-        [("request_stop_contact", 0.40), ("express_vulnerability", 0.34), ("complain", 0.1)],
-        # Top but unsure; or over the threshold but too close to a hardship.
-        [("express_vulnerability", 0.36), ("explain_hardship", 0.21), ("inform", 0.1)],
-        [("explain_hardship", 0.52), ("express_vulnerability", 0.45), ("inform", 0.03)],
-    ],
-)
-def test_an_unclear_message_that_may_be_a_crisis_is_a_crisis(
-    ranking: list[tuple[str, float]],
-) -> None:
-    message = after_fallback(ranking)
-    crisis = dict(ranking)["express_vulnerability"]
-    assert message.get("intent") == {"name": "express_vulnerability", "confidence": crisis}
-    read = [(r["name"], r["confidence"]) for r in message.get("intent_ranking")]
-    assert read == [("express_vulnerability", crisis)] + [
-        (n, c) for n, c in ranking if n != "express_vulnerability"
-    ]
-
-
-@pytest.mark.parametrize(
-    "ranking",
-    [
-        # Third place, or too unlikely: the fallback stands (and the dialogue may ask).
-        [("wrong_person", 0.4), ("request_stop_contact", 0.35), ("express_vulnerability", 0.2)],
-        [("out_of_scope", 0.3), ("express_vulnerability", 0.2), ("greet", 0.2)],
-    ],
-)
-def test_a_fallback_that_is_unlikely_a_crisis_stands(ranking: list[tuple[str, float]]) -> None:
-    message = after_fallback(ranking)
-    assert message.get("intent")["name"] == "nlu_fallback"
-    assert message.get("intent_ranking")[0]["name"] == "nlu_fallback"
-
-
-def test_a_clear_reading_is_never_turned_into_a_crisis() -> None:
-    ranking = [("explain_hardship", 0.7), ("express_vulnerability", 0.29), ("inform", 0.01)]
-    message = after_fallback(ranking)
-    assert message.get("intent") == {"name": "explain_hardship", "confidence": 0.7}
-
-
-def test_crisis_before_fallback_reads_its_settings() -> None:
-    ranking = [
-        ("wrong_person", 0.4),
-        ("request_stop_contact", 0.35),
-        ("express_vulnerability", 0.2),
-    ]
-    assert after_fallback(ranking, within=3, min_confidence=0.15).get("intent")["name"] == (
-        "express_vulnerability"
-    )
-    assert after_fallback(ranking, within=3, min_confidence=0.25).get("intent")["name"] == (
-        "nlu_fallback"
-    )
-    for bad in ({"within": 0}, {"within": "2"}, {"min_confidence": 1.5}, {"min_confidence": 0}):
-        with pytest.raises(ValueError, match="CrisisBeforeFallback"):
-            CrisisBeforeFallback.create(bad, None, None, context())  # type: ignore[arg-type]
 
 
 def served_cues() -> CrisisCues:
