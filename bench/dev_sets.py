@@ -67,12 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sets.update({path.stem: load(path) for path in args.dev})
     every = [e.text for examples in sets.values() for e in examples]
     parsed = iter(parse_all(args.model, every))
-    short = {"request_stop_contact": "stop", "wrong_person": "wrong", "dispute_debt": "dispute"}
+    short = dict(zip(SAFETY_INTENTS, ("stop", "wrong", "dispute", "crisis"), strict=True))
     for name, examples in sets.items():
         result = summary(examples, [next(parsed) for _ in examples])
         hits = ", ".join(
-            f"{short.get(intent, 'crisis')} {hit}/{total}"
-            for intent, (hit, total) in result["recall"].items()
+            f"{short[intent]} {hit}/{total}" for intent, (hit, total) in result["recall"].items()
         )
         alarms, others = result["false_alarms"]
         print(

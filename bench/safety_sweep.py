@@ -4,11 +4,11 @@ A miss on a safety intent (a cease request, a wrong person, a dispute, a crisis)
 more than a false alarm, but false alarms on everyday messages cost too. This trains the
 linear intent model (the 0.75 share of the blended ranking) once per fold of a 5-fold
 cross-validation of data/nlu, and once on all of it for the development sets
-(tests/nlu/holdout.yml, safety_dev.yml ... safety_dev4.yml), keeps the
-probabilities, then applies every combination of weights of the grid (and
-bot.nlu.crisis_cues' second look) to them and prints, per combination: recall on each safety intent and false alarms (other intents read
-as one of them) out of fold and on each development set, plus the messages read below the
-fallback threshold.
+(tests/nlu/holdout.yml, safety_dev.yml ... safety_dev4.yml), keeps the probabilities,
+then applies every combination of weights of the grid (and bot.nlu.crisis_cues' second
+look) to them and prints, per combination: recall on each safety intent and false alarms
+(other intents read as one of them) out of fold and on each development set, plus the
+messages read below the fallback threshold.
 
 It never reads the frozen sets (tests/nlu/frozen/), which only bench.frozen_sets scores.
 

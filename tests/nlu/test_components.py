@@ -6,13 +6,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bench.intent_loop import crisis_looks
 from bot.nlu.card_redactor import CARD_NUMBER_REDACTED, CardNumberRedactor
 from bot.nlu.concepts import ConceptAnalyzer
 from bot.nlu.crisis_cues import CrisisCues
@@ -20,6 +20,7 @@ from bot.nlu.emotion import EmotionClassifier, EmotionTrainingError, texting_for
 from bot.nlu.entity_normalizer import EntityNormalizer, conversation_today
 from bot.nlu.keyword_intents import KeywordIntentOverride
 from bot.nlu.linear_intents import LinearIntentBlender, number_shape
+from bot.settings import PROJECT_ROOT
 
 LABELLED = {
     "angry": [
@@ -552,40 +553,34 @@ def test_crisis_cues_refuse_an_unknown_cue() -> None:
         )
 
 
-def served_cues() -> CrisisCues:
-    """CrisisCues with the `looks` of config.yml's pipeline, as the served model has them."""
-    config = yaml.safe_load((Path(__file__).parents[2] / "config.yml").read_text())
-    step = next(s for s in config["pipeline"] if str(s["name"]).endswith("CrisisCues"))
-    return CrisisCues.create(step, None, None, context())  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("intent", "text"),
-    [
-        ("ask_installments", "honestly the only plan i have is not waking up, dont bother"),
-        ("request_later", "text me next week, if im still here. i cant do this anymore"),
-        ("refuse_to_talk", "i dont want to talk about money, i cant see a way out"),
-        ("ask_deferral", "can it wait a month, hes took all my wages again"),
-    ],
+VULN = "express_vulnerability"
+# CrisisCues with the `looks` of config.yml's pipeline, as the served model has them.
+SERVED_CUES = CrisisCues.create(  # type: ignore[arg-type]
+    {"looks": crisis_looks(PROJECT_ROOT / "config.yml")}, None, None, context()
 )
-def test_the_served_looks_find_a_crisis_behind_other_answers(intent: str, text: str) -> None:
-    message = read_as(intent, text)
-    served_cues().process([message])
-    assert message.get("intent") == {"name": "express_vulnerability", "confidence": 0.55}
 
 
 @pytest.mark.parametrize(
-    ("intent", "text"),
+    ("intent", "text", "read"),
     [
+        # A crisis behind another answer is a crisis.
+        ("ask_installments", "honestly the only plan i have is not waking up, dont bother", VULN),
+        ("request_later", "text me next week, if im still here. i cant do this anymore", VULN),
+        ("refuse_to_talk", "i dont want to talk about money, i cant see a way out", VULN),
+        ("ask_deferral", "can it wait a month, hes took all my wages again", VULN),
         # Chatter may say it in jest; a stop request and a wrong person are acted on as
-        # such (compliance), whatever else they say.
-        ("out_of_scope", "i cant cope with this heat lol"),
-        ("request_stop_contact", "stop texting me, i cant cope with this"),
-        ("wrong_person", "not me, the guy who had this number was abusive to his ex"),
-        ("ask_installments", "can i pay 20 a month, its been a tough year"),
+        # such (compliance), whatever else they say; a plan without a cue stays a plan.
+        ("out_of_scope", "i cant cope with this heat lol", "out_of_scope"),
+        ("request_stop_contact", "stop texting me, i cant cope with this", "request_stop_contact"),
+        (
+            "wrong_person",
+            "not me, the guy who had this number was abusive to his ex",
+            "wrong_person",
+        ),
+        ("ask_installments", "can i pay 20 a month, its been a tough year", "ask_installments"),
     ],
 )
-def test_the_served_looks_leave_these_alone(intent: str, text: str) -> None:
+def test_the_served_looks(intent: str, text: str, read: str) -> None:
     message = read_as(intent, text)
-    served_cues().process([message])
-    assert message.get("intent") == {"name": intent, "confidence": 0.55}
+    SERVED_CUES.process([message])
+    assert message.get("intent") == {"name": read, "confidence": 0.55}
