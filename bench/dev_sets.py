@@ -8,6 +8,12 @@ other messages read as one of them, fallbacks, and with `--misses` every safety 
 its top three intents. The frozen sets are never scored here (only bench.frozen_sets
 scores them, and nobody reads their misses).
 
+The development sets hold few everyday replies, and a change that raised safety recall
+there once turned "been better. ok lets talk" into a crisis check. So it also parses every
+turn of the debtor scripts (tests/e2e/scripts) whose behaviour is not a safe path, and
+counts the everyday turns read as a safety intent or unclear with one among the top three
+(the dialogue then asks the debtor about it: actions.safety_check.candidate_to_check).
+
     .venv/bin/python -m bench.dev_sets [--model models/parley.tar.gz] [--dev f.yml] [--misses]
 """
 
@@ -19,9 +25,46 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from actions.safety_check import candidate_to_check
 from bench.emotion_loop import DEV_SETS
 from bench.frozen_sets import FALLBACK, SAFETY_INTENTS, Example, load, macro_f1
 from bot.settings import PROJECT_ROOT
+
+SCRIPTS_DIR = PROJECT_ROOT / "tests" / "e2e" / "scripts"
+# Debtor-script behaviours whose turns are meant to reach a safety intent or its check.
+SAFE_PATH_BEHAVIOURS = frozenset(
+    {"dispute", "low_confidence_safety", "stop_contact", "vulnerability", "wrong_person"}
+)
+
+
+def everyday_turns(directory: Path = SCRIPTS_DIR) -> list[str]:
+    """Every message (`say`, `else` or a plain turn) of the debtor scripts that are not
+    about a safe path, once each, in file order."""
+    texts: dict[str, None] = {}
+    for path in sorted(directory.glob("*.yml")):
+        for script in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("scripts", []):
+            if script.get("behaviour") in SAFE_PATH_BEHAVIOURS:
+                continue
+            for turn in script.get("turns", []):
+                options = [turn] if isinstance(turn, str) else [turn.get("say"), turn.get("else")]
+                texts.update({str(t): None for t in options if t})
+    return list(texts)
+
+
+def safety_readings(texts: Sequence[str], parsed: Sequence[dict[str, Any]]) -> list[str]:
+    """The everyday texts the dialogue would treat as a safety matter, each with how: read
+    as one of the four, or unclear with one to ask about."""
+    found = []
+    for text, parse in zip(texts, parsed, strict=True):
+        intent = str((parse.get("intent") or {}).get("name"))
+        checked = candidate_to_check(parse)
+        if intent in SAFETY_INTENTS:
+            found.append(f"{intent}: {text}")
+        elif checked:
+            found.append(f"unclear, asks about {checked}: {text}")
+    return found
 
 
 def summary(examples: Sequence[Example], parsed: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -65,8 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet_rasa()
     sets = {name: load(path) for name, path in DEV_SETS.items()}
     sets.update({path.stem: load(path) for path in args.dev})
+    everyday = everyday_turns()
     every = [e.text for examples in sets.values() for e in examples]
-    parsed = iter(parse_all(args.model, every))
+    parsed = iter(parse_all(args.model, every + everyday))
     short = dict(zip(SAFETY_INTENTS, ("stop", "wrong", "dispute", "crisis"), strict=True))
     for name, examples in sets.items():
         result = summary(examples, [next(parsed) for _ in examples])
@@ -82,6 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             for miss in result["misses"]:
                 print(f"    {miss['true']} -> {miss['got']} [{', '.join(miss['ranking'])}]")
                 print(f"        {miss['text']}")
+    readings = safety_readings(everyday, [next(parsed) for _ in everyday])
+    print(f"debtor scripts' everyday turns ({len(everyday)}): {len(readings)} taken for safety")
+    for reading in readings:
+        print(f"    {reading}")
     return 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.dev_sets import summary
+from bench.dev_sets import everyday_turns, safety_readings, summary
 from bench.frozen_sets import Example
 
 
@@ -46,4 +46,38 @@ def test_the_summary_counts_hits_false_alarms_fallbacks_and_lists_safety_misses(
         "nlu_fallback 0.50",
         "greet 0.40",
         "wrong_person 0.30",
+    ]
+
+
+def test_everyday_turns_leave_out_the_safe_paths_and_read_both_branches(tmp_path) -> None:
+    (tmp_path / "a.yml").write_text(
+        """
+scripts:
+  - name: plan
+    behaviour: installments
+    turns:
+      - hi
+      - {when: birth, say: 3/4/1980, else: i told u}
+      - {when: income, say: about 2000}
+  - name: stop
+    behaviour: stop_contact
+    turns: [stop texting me, hi]
+"""
+    )
+    assert everyday_turns(tmp_path) == ["hi", "3/4/1980", "i told u", "about 2000"]
+
+
+def test_safety_readings_name_safety_intents_and_fallbacks_that_ask_about_one() -> None:
+    texts = ["been better", "ok", "fine thanks", "hmm"]
+    parsed = [
+        parse(
+            "nlu_fallback", ("nlu_fallback", 0.5), ("greet", 0.4), ("express_vulnerability", 0.3)
+        ),
+        parse("affirm", ("affirm", 0.9)),
+        parse("wrong_person", ("wrong_person", 0.6)),
+        parse("nlu_fallback", ("nlu_fallback", 0.5), ("greet", 0.4), ("thank", 0.3)),
+    ]
+    assert safety_readings(texts, parsed) == [
+        "unclear, asks about express_vulnerability: been better",
+        "wrong_person: fine thanks",
     ]
