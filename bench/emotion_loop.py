@@ -29,6 +29,7 @@ SAFETY_DEV = PROJECT_ROOT / "tests" / "nlu" / "safety_dev.yml"
 SAFETY_DEV2 = PROJECT_ROOT / "tests" / "nlu" / "safety_dev2.yml"
 SAFETY_DEV3 = PROJECT_ROOT / "tests" / "nlu" / "safety_dev3.yml"
 SAFETY_DEV4 = PROJECT_ROOT / "tests" / "nlu" / "safety_dev4.yml"
+EVERYDAY_DEV = PROJECT_ROOT / "tests" / "nlu" / "everyday_dev.yml"
 # The development sets: tuned on, never trained on (tests/nlu/test_training_data.py).
 DEV_SETS = {
     "holdout": HOLDOUT,
@@ -36,6 +37,7 @@ DEV_SETS = {
     "safety_dev2": SAFETY_DEV2,
     "safety_dev3": SAFETY_DEV3,
     "safety_dev4": SAFETY_DEV4,
+    "everyday_dev": EVERYDAY_DEV,
 }
 
 

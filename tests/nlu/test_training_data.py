@@ -181,12 +181,13 @@ def test_most_held_out_messages_are_unseen_in_training(training: TrainingData) -
 def test_evaluation_and_development_sets_share_no_text_with_training(
     training: TrainingData,
 ) -> None:
-    # The frozen sets are never trained or tuned on; the safety development sets are tuned on
-    # (bench/intent_loop.py) but never trained on, or their scores would flatter the model.
+    # The frozen sets are never trained or tuned on; the safety and everyday development sets
+    # are tuned on (bench/intent_loop.py, bench/dev_sets.py) but never trained on, or their
+    # scores would flatter the model.
     trained = {normalised(m.get("text")) for m in training.intent_examples}
     here = Path(__file__).parent
-    development = sorted(here.glob("safety_dev*.yml"))
-    assert len(development) >= 4, development
+    development = sorted(here.glob("*_dev*.yml"))
+    assert len(development) >= 5, development
     for path in [*development, *sorted((here / "frozen").glob("*.yml"))]:
         texts = [normalised(m.get("text")) for m in load_data(str(path)).intent_examples]
         assert len(texts) >= 100, path
