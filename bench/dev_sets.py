@@ -68,7 +68,8 @@ def safety_readings(texts: Sequence[str], parsed: Sequence[dict[str, Any]]) -> l
 
 
 def summary(examples: Sequence[Example], parsed: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Safety recall (hits of how many), false alarms, fallbacks and the safety misses."""
+    """Safety recall (hits of how many), false alarms, other intents that fell back with a
+    safety intent for the dialogue to ask about, fallbacks and the safety misses."""
     got = [str((p.get("intent") or {}).get("name")) for p in parsed]
     recall = {}
     for intent in SAFETY_INTENTS:
@@ -76,8 +77,14 @@ def summary(examples: Sequence[Example], parsed: Sequence[dict[str, Any]]) -> di
         recall[intent] = (sum(g == intent for g in rows), len(rows))
     others = [(e, g) for e, g in zip(examples, got, strict=True) if e.intent not in SAFETY_INTENTS]
     misses = []
+    checks = 0
     for e, p, g in zip(examples, parsed, got, strict=True):
-        if (e.intent in SAFETY_INTENTS or g in SAFETY_INTENTS) and g != e.intent:
+        everyday = e.intent not in SAFETY_INTENTS and g not in SAFETY_INTENTS
+        checked = candidate_to_check(p) if everyday else None
+        if checked:
+            checks += 1
+            g = f"unclear, asks about {checked}"
+        if g != e.intent and (e.intent in SAFETY_INTENTS or g in SAFETY_INTENTS or checked):
             ranking = [
                 f"{r['name']} {float(r['confidence']):.2f}"
                 for r in (p.get("intent_ranking") or [])[:3]
@@ -89,6 +96,7 @@ def summary(examples: Sequence[Example], parsed: Sequence[dict[str, Any]]) -> di
         "intent_macro_f1": macro_f1(truth, got, sorted(set(truth))),
         "recall": recall,
         "false_alarms": (sum(g in SAFETY_INTENTS for _, g in others), len(others)),
+        "safety_checks": checks,
         "fallbacks": sum(g == FALLBACK for g in got),
         "misses": misses,
     }
@@ -114,13 +122,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     short = dict(zip(SAFETY_INTENTS, ("stop", "wrong", "dispute", "crisis"), strict=True))
     for name, examples in sets.items():
         result = summary(examples, [next(parsed) for _ in examples])
-        hits = ", ".join(
-            f"{short[intent]} {hit}/{total}" for intent, (hit, total) in result["recall"].items()
+        hits = "".join(
+            f"{short[intent]} {hit}/{total}, "
+            for intent, (hit, total) in result["recall"].items()
+            if total
         )
         alarms, others = result["false_alarms"]
         print(
-            f"{name} ({result['count']}): intent F1 {result['intent_macro_f1']:.3f}; {hits}; "
-            f"others read as safety {alarms}/{others}; fallbacks {result['fallbacks']}"
+            f"{name} ({result['count']}): intent F1 {result['intent_macro_f1']:.3f}; {hits}"
+            f"others read as safety {alarms}/{others}, asked about one "
+            f"{result['safety_checks']}; fallbacks {result['fallbacks']}"
         )
         if args.misses:
             for miss in result["misses"]:

@@ -20,6 +20,7 @@ def test_the_summary_counts_hits_false_alarms_fallbacks_and_lists_safety_misses(
         Example("i never had this loan", "dispute_debt", "neutral"),
         Example("i lost my job", "explain_hardship", "sad"),
         Example("hello", "greet", "neutral"),
+        Example("i told u already", "complain", "angry"),
     ]
     parsed = [
         parse("request_stop_contact", ("request_stop_contact", 0.9)),
@@ -27,6 +28,7 @@ def test_the_summary_counts_hits_false_alarms_fallbacks_and_lists_safety_misses(
         parse("dispute_debt", ("dispute_debt", 0.8)),
         parse("express_vulnerability", ("express_vulnerability", 0.6), ("explain_hardship", 0.3)),
         parse("greet", ("greet", 0.95)),
+        parse("nlu_fallback", ("nlu_fallback", 0.5), ("complain", 0.4), ("wrong_person", 0.35)),
     ]
     result = summary(examples, parsed)
     assert result["recall"] == {
@@ -35,12 +37,16 @@ def test_the_summary_counts_hits_false_alarms_fallbacks_and_lists_safety_misses(
         "dispute_debt": (1, 1),
         "express_vulnerability": (0, 0),
     }
-    assert result["false_alarms"] == (1, 2)
-    assert result["fallbacks"] == 1
-    # A safety message missed, and an everyday one read as a safety intent; not the greeting.
+    assert result["false_alarms"] == (1, 3)
+    # The complaint fell back with a wrong person to ask about: the dialogue would ask.
+    assert result["safety_checks"] == 1
+    assert result["fallbacks"] == 2
+    # A safety message missed, an everyday one read as a safety intent and one that the
+    # dialogue would ask about; not the greeting.
     assert [(m["true"], m["got"]) for m in result["misses"]] == [
         ("wrong_person", "nlu_fallback"),
         ("explain_hardship", "express_vulnerability"),
+        ("complain", "unclear, asks about wrong_person"),
     ]
     assert result["misses"][0]["ranking"] == [
         "nlu_fallback 0.50",
