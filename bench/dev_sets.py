@@ -25,14 +25,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from actions.safety_check import candidate_to_check
 from bench.emotion_loop import DEV_SETS
 from bench.frozen_sets import FALLBACK, SAFETY_INTENTS, Example, load, macro_f1
 from bot.settings import PROJECT_ROOT
+from bot.testing.debtor_scripts import SCRIPTS_DIR, load_scripts
 
-SCRIPTS_DIR = PROJECT_ROOT / "tests" / "e2e" / "scripts"
 # Debtor-script behaviours whose turns are meant to reach a safety intent or its check.
 SAFE_PATH_BEHAVIOURS = frozenset(
     {"dispute", "low_confidence_safety", "stop_contact", "vulnerability", "wrong_person"}
@@ -43,28 +41,28 @@ def everyday_turns(directory: Path = SCRIPTS_DIR) -> list[str]:
     """Every message (`say`, `else` or a plain turn) of the debtor scripts that are not
     about a safe path, once each, in file order."""
     texts: dict[str, None] = {}
-    for path in sorted(directory.glob("*.yml")):
-        for script in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("scripts", []):
-            if script.get("behaviour") in SAFE_PATH_BEHAVIOURS:
-                continue
-            for turn in script.get("turns", []):
-                options = [turn] if isinstance(turn, str) else [turn.get("say"), turn.get("else")]
-                texts.update({str(t): None for t in options if t})
+    for script in load_scripts(directory):
+        if script.behaviour not in SAFE_PATH_BEHAVIOURS:
+            for turn in script.turns:
+                texts.update({t: None for t in (turn.say, turn.otherwise) if t})
     return list(texts)
 
 
+def safety_reading(parse: dict[str, Any]) -> str | None:
+    """How the dialogue would treat a parse as a safety matter: the safety intent it was
+    read as, "unclear, asks about <intent>" for a fallback with one to ask about
+    (actions.safety_check), or None."""
+    intent = str((parse.get("intent") or {}).get("name"))
+    if intent in SAFETY_INTENTS:
+        return intent
+    checked = candidate_to_check(parse)
+    return f"unclear, asks about {checked}" if checked else None
+
+
 def safety_readings(texts: Sequence[str], parsed: Sequence[dict[str, Any]]) -> list[str]:
-    """The everyday texts the dialogue would treat as a safety matter, each with how: read
-    as one of the four, or unclear with one to ask about."""
-    found = []
-    for text, parse in zip(texts, parsed, strict=True):
-        intent = str((parse.get("intent") or {}).get("name"))
-        checked = candidate_to_check(parse)
-        if intent in SAFETY_INTENTS:
-            found.append(f"{intent}: {text}")
-        elif checked:
-            found.append(f"unclear, asks about {checked}: {text}")
-    return found
+    """The everyday texts the dialogue would treat as a safety matter, each with how."""
+    readings = (safety_reading(parse) for parse in parsed)
+    return [f"{how}: {text}" for text, how in zip(texts, readings, strict=True) if how]
 
 
 def summary(examples: Sequence[Example], parsed: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -79,11 +77,12 @@ def summary(examples: Sequence[Example], parsed: Sequence[dict[str, Any]]) -> di
     misses = []
     checks = 0
     for e, p, g in zip(examples, parsed, got, strict=True):
+        # An everyday message the fallback left unclear, with a safety intent to ask about.
         everyday = e.intent not in SAFETY_INTENTS and g not in SAFETY_INTENTS
-        checked = candidate_to_check(p) if everyday else None
+        checked = safety_reading(p) if everyday else None
         if checked:
             checks += 1
-            g = f"unclear, asks about {checked}"
+            g = checked
         if g != e.intent and (e.intent in SAFETY_INTENTS or g in SAFETY_INTENTS or checked):
             ranking = [
                 f"{r['name']} {float(r['confidence']):.2f}"

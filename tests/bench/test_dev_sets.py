@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bench.dev_sets import everyday_turns, safety_readings, summary
+from bench.dev_sets import SAFE_PATH_BEHAVIOURS, everyday_turns, safety_readings, summary
 from bench.frozen_sets import Example
+from bot.testing.debtor_scripts import BEHAVIOURS
 
 
 def parse(intent: str, *ranking: tuple[str, float]) -> dict:
@@ -61,13 +62,17 @@ def test_everyday_turns_leave_out_the_safe_paths_and_read_both_branches(tmp_path
 scripts:
   - name: plan
     behaviour: installments
+    account: {balance: "480.50", dob: "1980-04-03", creditor: Cedar Dental}
     turns:
       - hi
       - {when: birth, say: 3/4/1980, else: i told u}
       - {when: income, say: about 2000}
+    expect: {agreement: {kind: installment, total: "480.50"}}
   - name: stop
     behaviour: stop_contact
+    account: {balance: "480.50", dob: "1980-04-03", creditor: Cedar Dental}
     turns: [stop texting me, hi]
+    expect: {flag: opted_out}
 """
     )
     assert everyday_turns(tmp_path) == ["hi", "3/4/1980", "i told u", "about 2000"]
@@ -87,3 +92,7 @@ def test_safety_readings_name_safety_intents_and_fallbacks_that_ask_about_one() 
         "unclear, asks about express_vulnerability: been better",
         "wrong_person: fine thanks",
     ]
+
+
+def test_the_safe_paths_are_script_behaviours() -> None:
+    assert set(SAFE_PATH_BEHAVIOURS) <= set(BEHAVIOURS)
