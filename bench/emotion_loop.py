@@ -30,6 +30,8 @@ SAFETY_DEV2 = PROJECT_ROOT / "tests" / "nlu" / "safety_dev2.yml"
 SAFETY_DEV3 = PROJECT_ROOT / "tests" / "nlu" / "safety_dev3.yml"
 SAFETY_DEV4 = PROJECT_ROOT / "tests" / "nlu" / "safety_dev4.yml"
 EVERYDAY_DEV = PROJECT_ROOT / "tests" / "nlu" / "everyday_dev.yml"
+# The first edition of the frozen texting set (2026-12-01), development data since 2026-12-03.
+TEXTING_DEV = PROJECT_ROOT / "tests" / "nlu" / "texting_dev.yml"
 # The development sets: tuned on, never trained on (tests/nlu/test_training_data.py).
 DEV_SETS = {
     "holdout": HOLDOUT,
@@ -38,6 +40,7 @@ DEV_SETS = {
     "safety_dev3": SAFETY_DEV3,
     "safety_dev4": SAFETY_DEV4,
     "everyday_dev": EVERYDAY_DEV,
+    "texting_dev": TEXTING_DEV,
 }
 
 
