@@ -1,12 +1,13 @@
 """The trained model on the frozen evaluation sets: a regression cannot land silently.
 
 The sets (tests/nlu/frozen/) were written apart from the training data and are never
-tuned on. The floors sit a little under what the model with the sentence encoder and safety
-weights measured (2026-12-01, see bench/frozen_sets.py and config.yml's comments), about
-three messages' worth on each safety intent; issue 14's targets (intent macro-F1 0.93,
-emotion 0.88, recall 0.95 on each safety intent, fallback at most 8%, no unrelated chatter
-read as agreement) are not all reached yet: recall on dispute (0.90) and crisis (0.91) is
-below the 0.95 asked (2026-12-02).
+tuned on. The texting set is the second edition, frozen on 2026-12-03 (the first, scored
+after every modelling choice of two days, is now tests/nlu/texting_dev.yml). The floors
+sit a little under what the model measured on it (2026-12-03, see config.yml's comments),
+two or three messages' worth on each safety intent; issue 14's targets (intent macro-F1
+0.93, emotion 0.88, recall 0.95 on each safety intent, fallback at most 8%, no unrelated
+chatter read as agreement) are all reached there but one: recall on crises is 0.94 (46 of
+49), one message under the 0.95 asked.
 """
 
 from __future__ import annotations
@@ -39,9 +40,19 @@ pytestmark = pytest.mark.e2e
 # 0.882, fallback 1.9%, register emotion 0.704; recall stop 0.980, wrong person 0.960,
 # dispute 0.902, vulnerability 0.911; other intents read as one of the four 2 of 478; no
 # chatter read as agreement. Each floor sits two or three messages under (50, 50, 51 and
-# 45 messages).
+# 45 messages). Those were on the first edition of the texting set.
+# On the second edition (2026-12-03; 674 messages, 50 stop requests, 49 wrong person, 50
+# disputes, 49 crises): the model of the day the issue was filed (commit 1e1ff23, n-grams
+# only): intent 0.912, emotion 0.857, fallback 11.1%, register emotion 0.522; recall stop
+# 0.880, wrong person 0.571, dispute 0.680, vulnerability 0.673; 1 chatter message read
+# as agreement. The model of 2026-12-02 (91dacf1): intent 0.952, emotion 0.887, fallback
+# 4.2%, register 0.704; recall stop 1.000, wrong person 0.959, dispute 0.920,
+# vulnerability 0.898; no chatter read as agreement. With that day's indirect crises,
+# disputes of amounts, their everyday neighbours and cue phrases: intent 0.955, emotion
+# 0.890, fallback 3.9%, register 0.706 (+0.184); recall stop 1.000, wrong person 0.959,
+# dispute 0.960, vulnerability 0.939; no chatter read as agreement.
 FLOORS = {
-    "intent_macro_f1": 0.95,
+    "intent_macro_f1": 0.94,
     "emotion_macro_f1": 0.86,
     "register_emotion_macro_f1": 0.67,
     "fallback_rate_max": 0.05,
@@ -49,8 +60,8 @@ FLOORS = {
     "safety_recall": {
         "request_stop_contact": 0.92,
         "wrong_person": 0.9,
-        "dispute_debt": 0.86,
-        "express_vulnerability": 0.86,
+        "dispute_debt": 0.9,
+        "express_vulnerability": 0.88,
     },
 }
 
