@@ -192,3 +192,17 @@ def test_evaluation_and_development_sets_share_no_text_with_training(
         texts = [normalised(m.get("text")) for m in load_data(str(path)).intent_examples]
         assert len(texts) >= 100, path
         assert not trained & set(texts), (path.name, sorted(trained & set(texts))[:5])
+
+
+def test_frozen_sets_share_no_text_with_the_development_sets() -> None:
+    # A message that is also in a set tuned on (the holdout, the safety, everyday and
+    # texting development sets) would have steered choices before it was scored "unseen".
+    here = Path(__file__).parent
+    tuned = {
+        normalised(m.get("text"))
+        for path in [here / "holdout.yml", *sorted(here.glob("*_dev*.yml"))]
+        for m in load_data(str(path)).intent_examples
+    }
+    for path in sorted((here / "frozen").glob("*.yml")):
+        texts = {normalised(m.get("text")) for m in load_data(str(path)).intent_examples}
+        assert not tuned & texts, (path.name, sorted(tuned & texts)[:5])
