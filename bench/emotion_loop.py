@@ -32,6 +32,8 @@ SAFETY_DEV4 = PROJECT_ROOT / "tests" / "nlu" / "safety_dev4.yml"
 EVERYDAY_DEV = PROJECT_ROOT / "tests" / "nlu" / "everyday_dev.yml"
 # The first edition of the frozen texting set (2026-12-01), development data since 2026-12-03.
 TEXTING_DEV = PROJECT_ROOT / "tests" / "nlu" / "texting_dev.yml"
+# Crises told indirectly and their everyday neighbours (2026-12-03, written blind).
+CRISIS_DEV = PROJECT_ROOT / "tests" / "nlu" / "crisis_dev.yml"
 # The development sets: tuned on, never trained on (tests/nlu/test_training_data.py).
 DEV_SETS = {
     "holdout": HOLDOUT,
@@ -41,6 +43,7 @@ DEV_SETS = {
     "safety_dev4": SAFETY_DEV4,
     "everyday_dev": EVERYDAY_DEV,
     "texting_dev": TEXTING_DEV,
+    "crisis_dev": CRISIS_DEV,
 }
 
 
