@@ -27,6 +27,13 @@ CHECKED_INTENTS = (
 # How far down the NLU's ranking a candidate may be, and how unlikely it may look.
 TOP_CANDIDATES = 3
 MIN_CONFIDENCE = 0.1
+# A crisis needs more before it is asked about. On the development sets of 2026-12-03
+# (bench.dev_sets, 292 crises) every crisis that fell back had the crisis at 0.28 or more,
+# while everyday replies in the budget questions ("why do u need to know what i make??",
+# "im ok. what do i need to do") fell back with a crisis at 0.12 to 0.18 and were asked
+# whether they were OK. A wrong person keeps the low floor: "who's gary?" fell back with
+# wrong_person at 0.12.
+MIN_CONFIDENCE_BY_INTENT = {"express_vulnerability": 0.2}
 _NO = ("no", "nope", "nah", "not really", "no thanks", "no thank you", "n", "dont", "don't")
 
 
@@ -36,10 +43,9 @@ def candidate_to_check(parse: dict[str, Any]) -> str | None:
         return None
     ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
     for candidate in ranking[:TOP_CANDIDATES]:
-        if (
-            candidate.get("name") in CHECKED_INTENTS
-            and float(candidate.get("confidence") or 0) >= MIN_CONFIDENCE
-        ):
+        if candidate.get("name") in CHECKED_INTENTS and float(
+            candidate.get("confidence") or 0
+        ) >= MIN_CONFIDENCE_BY_INTENT.get(str(candidate.get("name")), MIN_CONFIDENCE):
             return str(candidate["name"])
     return None
 

@@ -45,6 +45,25 @@ def test_only_the_four_safety_intents_are_checked() -> None:
     assert candidate_to_check(confident["parse_data"]) is None
 
 
+def test_a_crisis_needs_more_confidence_than_the_others_before_it_is_asked_about() -> None:
+    # Everyday answers in the budget questions fell back with a crisis at 0.12 to 0.18;
+    # crises that fell back had it at 0.28 or more (actions/safety_check.py).
+    low_mood = unclear(
+        "i said whats my options", ("ask_help", 0.3), ("express_vulnerability", 0.13)
+    )
+    assert candidate_to_check(low_mood["parse_data"]) is None
+    crisis = unclear(
+        "can only text when hes asleep", ("request_later", 0.32), ("express_vulnerability", 0.31)
+    )
+    assert candidate_to_check(crisis["parse_data"]) == "express_vulnerability"
+    # The other three keep the low floor: "who's gary?" fell back with wrong_person at 0.12.
+    name = unclear("who's gary?", ("greet", 0.36), ("out_of_scope", 0.3), ("wrong_person", 0.12))
+    assert candidate_to_check(name["parse_data"]) == "wrong_person"
+    # A crisis under its floor does not hide a safety intent further down.
+    both = unclear("hm", ("express_vulnerability", 0.15), ("request_stop_contact", 0.12))
+    assert candidate_to_check(both["parse_data"]) == "request_stop_contact"
+
+
 @pytest.mark.parametrize(
     ("checked", "intent", "text", "answer"),
     [
