@@ -6,8 +6,8 @@ after every modelling choice of two days, is now tests/nlu/texting_dev.yml). The
 sit a little under what the model measured on it (2026-12-03, see config.yml's comments),
 two or three messages' worth on each safety intent; issue 14's targets (intent macro-F1
 0.93, emotion 0.88, recall 0.95 on each safety intent, fallback at most 8%, no unrelated
-chatter read as agreement) are all reached there but one: recall on crises is 0.94 (46 of
-49), one message under the 0.95 asked.
+chatter read as agreement) are all reached there but one: recall on crises was 0.94 (46 of
+49) on 2026-12-03's first model and 0.92 (45 of 49) on its second, under the 0.95 asked.
 """
 
 from __future__ import annotations
@@ -50,7 +50,11 @@ pytestmark = pytest.mark.e2e
 # vulnerability 0.898; no chatter read as agreement. With that day's indirect crises,
 # disputes of amounts, their everyday neighbours and cue phrases: intent 0.955, emotion
 # 0.890, fallback 3.9%, register 0.706 (+0.184); recall stop 1.000, wrong person 0.959,
-# dispute 0.960, vulnerability 0.939; no chatter read as agreement.
+# dispute 0.960, vulnerability 0.939; no chatter read as agreement. With the 260 examples
+# of that day's second round (crises told indirectly and their neighbours, chosen on
+# tests/nlu/crisis_dev.yml, where crises went 85 -> 91 of 100): intent 0.949, emotion
+# 0.886, fallback 4.3%, register 0.679 (+0.157); recall stop 0.980, wrong person 0.959,
+# dispute 0.960, vulnerability 0.918; no chatter read as agreement.
 FLOORS = {
     "intent_macro_f1": 0.94,
     "emotion_macro_f1": 0.86,
