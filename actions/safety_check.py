@@ -43,10 +43,10 @@ def candidate_to_check(parse: dict[str, Any]) -> str | None:
         return None
     ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
     for candidate in ranking[:TOP_CANDIDATES]:
-        if candidate.get("name") in CHECKED_INTENTS and float(
-            candidate.get("confidence") or 0
-        ) >= MIN_CONFIDENCE_BY_INTENT.get(str(candidate.get("name")), MIN_CONFIDENCE):
-            return str(candidate["name"])
+        name = str(candidate.get("name"))
+        floor = MIN_CONFIDENCE_BY_INTENT.get(name, MIN_CONFIDENCE)
+        if name in CHECKED_INTENTS and float(candidate.get("confidence") or 0) >= floor:
+            return name
     return None
 
 
